@@ -1,0 +1,100 @@
+"""WAV in and out for every host command: one place that validates input and gives clear errors.
+
+Audio inside hushmic is 16 kHz mono int16 numpy arrays. `read_wav` refuses what it cannot read with BadInput
+(exit 2); `load_speech` additionally converts stereo to mono and resamples other rates for the tools that accept them.
+"""
+import os
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BadInput
+
+RATE = 16000
+
+
+def read_wav(path):
+    """Return (samples int16 ndarray, rate, channels) for a PCM16 WAV, or raise BadInput with the reason."""
+    p = Path(path)
+    if not p.exists():
+        raise BadInput(f"{path}: no such file")
+    if p.is_dir():
+        raise BadInput(f"{path}: is a directory, not a WAV file")
+    try:
+        with wave.open(str(p), "rb") as w:
+            ch, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
+            raw = w.readframes(n)
+    except (wave.Error, EOFError) as e:
+        raise BadInput(f"{path}: not a readable PCM WAV file ({e})") from None
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror or e})") from None
+    if width != 2:
+        raise BadInput(f"{path}: {8 * width}-bit samples; hushmic needs 16-bit PCM")
+    if ch < 1 or rate <= 0:
+        raise BadInput(f"{path}: invalid WAV header (channels={ch}, rate={rate})")
+    usable = len(raw) // (2 * ch) * (2 * ch)
+    x = np.frombuffer(raw[:usable], dtype="<i2").astype(np.int16)
+    if ch > 1:
+        x = x.reshape(-1, ch)
+    return x, rate, ch
+
+
+def read_wav_strict(path):
+    """16 kHz mono 16-bit only (the board's format), else BadInput naming what is wrong."""
+    x, rate, ch = read_wav(path)
+    if ch != 1 or rate != RATE:
+        raise BadInput(f"{path}: {rate} Hz, {ch} channel(s); this command needs 16000 Hz mono 16-bit PCM")
+    return x
+
+
+def load_speech(path):
+    """Any PCM16 WAV as 16 kHz mono int16: stereo is averaged, other rates are resampled. Empty -> BadInput."""
+    x, rate, ch = read_wav(path)
+    if ch > 1:
+        x = x.astype(np.int32).mean(axis=1).astype(np.int16)
+    if len(x) == 0:
+        raise BadInput(f"{path}: the WAV file holds no audio")
+    if rate != RATE:
+        x = resample(x, rate, RATE)
+    return x
+
+
+def resample(x, rate_in, rate_out):
+    """Band-limited resampling by FFT-free polyphase-free linear interpolation after a moving-average anti-alias."""
+    x = np.asarray(x, dtype=np.float64)
+    if rate_in > rate_out:
+        k = int(round(rate_in / rate_out))
+        if k > 1:
+            x = np.convolve(x, np.ones(k) / k, mode="same")
+    n_out = int(round(len(x) * rate_out / rate_in))
+    t = np.arange(n_out) * (rate_in / rate_out)
+    y = np.interp(t, np.arange(len(x)), x)
+    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
+
+
+def write_wav(path, samples, rate=RATE):
+    """Write mono int16 atomically (temp file in the same directory, fsync, rename), private to the user (0600)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    data = np.asarray(samples, dtype=np.int16).astype("<i2").tobytes()
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".wav", dir=str(p.parent))
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            with wave.open(f, "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(rate)
+                w.writeframes(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return p

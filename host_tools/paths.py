@@ -1,0 +1,23 @@
+"""Where things live: the repository's firmware and board profiles, bundled data, the per-user data directory."""
+import os
+import sys
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+FIRMWARE_DIR = REPO_DIR / "firmware"
+BOARDS_DIR = REPO_DIR / "boards" / "esp32_s3"
+SIM_DIR = PACKAGE_DIR / "sim"
+DATA_DIR = PACKAGE_DIR / "data"
+
+
+def user_data_dir() -> Path:
+    """Per-user data directory: $HUSHMIC_HOME, else the platform's convention (XDG on Linux)."""
+    env = os.environ.get("HUSHMIC_HOME")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "hushmic"
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "hushmic"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "hushmic"
