@@ -1,0 +1,62 @@
+"""Runs the firmware's VAD and endpointer over raw PCM inside the MicroPython VM (for `hushmic vad` and the bench).
+
+    MICROPYPATH=firmware:.frozen micropython vad_driver.py IN.raw SENS PREROLL_MS HANGOVER_MS [FEAT.bin] [KERNEL]
+
+IN.raw: 16 kHz mono int16 little-endian. Prints three lines on stdout:
+    the kernel kind and the endpointer settings as `key=value` words,
+    `frames` (one 0/1 per 10 ms frame, the detector after hysteresis),
+    `sent` (one 0/1 per frame: what the board would transmit).
+FEAT.bin (optional, '-' for none): per frame, the detector's features then its score, as int32 (training).
+KERNEL (optional): 'viper' or 'plain' to force a kernel.
+This file runs in MicroPython, not CPython.
+"""
+import array
+import sys
+
+from endpoint import EP_COUNT, Endpointer
+from vad import Vad
+
+
+def main(argv):
+    path = argv[1]
+    sens = int(argv[2])
+    ep = Endpointer(preroll_ms=int(argv[3]), hangover_ms=int(argv[4]))
+    feat_path = argv[5] if len(argv) > 5 and argv[5] != "-" else None
+    kind = argv[6] if len(argv) > 6 else None
+    vad = Vad(sensitivity=sens, kernel=kind)
+    frame = array.array("h", bytes(320))
+    f = open(path, "rb")
+    f.seek(0, 2)
+    nfr = f.tell() // 320
+    f.seek(0)
+    frames = bytearray(b"0" * nfr)
+    sent = bytearray(b"0" * nfr)
+    ff = open(feat_path, "wb") if feat_path else None
+    rec = array.array("i", bytes(4 * 18))
+    for i in range(nfr):
+        f.readinto(frame)
+        d = vad.process(frame)
+        if d:
+            frames[i] = 49
+        r = ep.step(d)
+        n = r & EP_COUNT
+        j = i - n + 1
+        while j <= i:
+            sent[j] = 49
+            j += 1
+        if ff:
+            fv = vad.features()
+            for k in range(17):
+                rec[k] = fv[k]
+            rec[17] = vad.score
+            ff.write(rec)
+    f.close()
+    if ff:
+        ff.close()
+    sys.stdout.write("kernel=%s preroll_ms=%d hangover_ms=%d min_speech_ms=%d max_utterance_ms=%d\n" % (
+        vad.kind, ep.preroll_ms, ep.hangover_ms, ep.min_speech_ms, ep.max_utterance_ms))
+    sys.stdout.write(frames.decode() + "\n")
+    sys.stdout.write(sent.decode() + "\n")
+
+
+main(sys.argv)
