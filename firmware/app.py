@@ -1,0 +1,430 @@
+# The hushmic board application: capture -> VAD -> endpointer -> mute gate -> framing -> USB CDC.
+#
+# Steady state (one 10 ms frame) allocates nothing: every buffer below is made once in __init__, and
+# tests/test_firmware_vm.py runs step() under micropython.heap_lock(). Everything the host sends goes through
+# on_command(), which can change settings and start/stop streaming but has no path to unmute: only the switch
+# (mute.py) can do that.
+import array
+import gc
+import json
+import struct
+import time
+
+import machine
+import micropython
+from micropython import const
+
+import capture
+import endpoint
+import kernels
+import wire
+from mute import MuteSwitch
+from led import Led
+from vad import Vad
+
+FIRMWARE_VERSION = "0.1.0"
+_FRAME = const(160)
+_PCM_BYTES = const(320)
+_HEARTBEAT_MS = const(1000)
+_PROBE_PERIOD_MS = const(30000)
+_SETTLE_FRAMES = const(10)  # frames discarded after I2S (re)starts: the mic's start-up transient
+_WDT_MS = const(8000)
+_AUDIO_OFF = const(13)  # HEADER_LEN + AUDIO_HDR: where codec data starts in the body
+_FNO_MASK = const(0x3FFFFFFF)
+_MAINT_FLAG = "maint.flag"
+
+CONFIG_KEYS = ("shift", "sensitivity", "preroll_ms", "hangover_ms", "min_speech_ms", "max_utterance_ms", "codec")
+
+
+class App:
+    def __init__(self, profile, link, ticks_ms=time.ticks_ms, ticks_diff=time.ticks_diff):
+        self.profile = profile
+        self.link = link
+        self.ep = endpoint.Endpointer()
+        self.ring = None
+        self._alloc_ring()  # first, while the heap is least fragmented (it is the largest buffer)
+        self._ticks_ms = ticks_ms
+        self._ticks_diff = ticks_diff
+        self.boot_ms = ticks_ms()
+        link.ts_fn = ticks_ms
+        self.cap = capture.Capture(profile)
+        self.sensitivity = 5
+        self.vad = Vad(self.sensitivity)
+        self.enc = kernels.AdpcmEncoder()
+        self.codec = wire.CODEC_ADPCM
+        self.led = Led(profile)
+        self.streaming = False
+        self.settle = 0
+        self.segment = 0
+        self.in_segment = False
+        self.last_sent_fno = 0
+        self.fno = 0  # frame number (10 ms units since boot) of the frame in self.cur
+        # stats
+        self.frames_captured = 0
+        self.frames_sent = 0
+        self.drops = 0
+        self.last_hb = ticks_ms()
+        self.last_probe = 0
+        self.mic_silent = wire.MIC_SILENT_UNKNOWN
+        self.probe_peak = 0
+        self.mute = MuteSwitch(profile, self._on_mute_edge)
+        self._mute_reported = False
+        self.led.show(wire.STATE_MUTED if self.mute.muted else wire.STATE_IDLE)
+
+    def _alloc_ring(self):
+        # pre-roll ring: the endpointer may ask for ring_frames past frames plus the current one
+        self.ring = None
+        self.slots = None
+        gc.collect()
+        self.ring_n = self.ep.ring_frames + 1
+        self.ring = array.array("h", bytearray(2 * _FRAME * self.ring_n))
+        mv = memoryview(self.ring)
+        self.slots = [mv[i * _FRAME:(i + 1) * _FRAME] for i in range(self.ring_n)]
+        self.ring_pos = 0
+        gc.collect()
+
+    # ---- time ----------------------------------------------------------------------------------------------
+    def uptime_ms(self):
+        return self._ticks_diff(self._ticks_ms(), self.boot_ms)
+
+    def now_fno(self):
+        return (self.uptime_ms() // 10) & _FNO_MASK
+
+    # ---- mute ----------------------------------------------------------------------------------------------
+    def _on_mute_edge(self):
+        # From the pin IRQ, on the first edge: stop the clock now. The main loop does the rest.
+        self.cap.stop()
+
+    def _enter_mute(self):
+        """Everything that must happen when the switch mutes: no audio, buffers wiped, host told, LED red."""
+        self.cap.stop()
+        was_in_segment = self.in_segment
+        self.ep.reset()
+        self.vad.reset()
+        self.enc.reset()
+        kernels.fill(self.ring, 2 * _FRAME * self.ring_n)
+        kernels.fill(self.link.body, len(self.link.body))
+        fno = self.now_fno()
+        self._send_mute(1, fno)
+        if was_in_segment:
+            self._send_seg_end(self.last_sent_fno + 1, True)
+        self.led.show(wire.STATE_MUTED)
+        self._probe(fno)
+
+    def _probe(self, fno):
+        """Mute integrity probe: clock the mic <= 50 ms, report whether its data line is live. Never audio."""
+        live, peak = self.cap.probe(50)
+        self.mic_silent = wire.MIC_SILENT_FALSE if live else wire.MIC_SILENT_TRUE
+        self.probe_peak = peak
+        self.last_probe = self._ticks_ms()
+        self._send_mute(1, fno)
+
+    def _send_mute(self, muted, fno):
+        b = self.link.body
+        struct.pack_into("<BBIH", b, wire.HEADER_LEN, muted, self.mic_silent, fno, self.probe_peak)
+        self.link.send(wire.MSG_MUTE, 8)
+
+    def _leave_mute(self):
+        self.mic_silent = wire.MIC_SILENT_UNKNOWN
+        self._send_mute(0, self.now_fno())
+        if self.streaming:
+            self._start_capture()
+        else:
+            self.led.show(wire.STATE_IDLE)
+
+    # ---- streaming -----------------------------------------------------------------------------------------
+    def _start_capture(self):
+        self.cap.start()
+        self.settle = _SETTLE_FRAMES
+        self.fno = self.now_fno()
+        self.ep.reset()
+        self.vad.reset()
+        self.led.show(wire.STATE_LISTENING)
+
+    def _stop_capture(self):
+        if self.in_segment:
+            self._send_seg_end(self.last_sent_fno + 1, True)
+        self.cap.stop()
+        self.ep.reset()
+        self.led.show(wire.STATE_MUTED if self.mute.muted else wire.STATE_IDLE)
+
+    def _send_seg_start(self, first_fno):
+        self.segment = (self.segment + 1) & 0xFFFF
+        self.in_segment = True
+        struct.pack_into("<HI", self.link.body, wire.HEADER_LEN, self.segment, first_fno & _FNO_MASK)
+        self.link.send(wire.MSG_SEG_START, 6)
+
+    def _send_seg_end(self, end_fno, truncated):
+        self.in_segment = False
+        struct.pack_into("<HIB", self.link.body, wire.HEADER_LEN, self.segment, end_fno & _FNO_MASK, 1 if truncated else 0)
+        self.link.send(wire.MSG_SEG_END, 7)
+
+    def _send_audio(self, slot, fno):
+        if self.mute.muted:  # last line of defence: the IRQ may have fired while this frame was in flight
+            return
+        b = self.link.body
+        struct.pack_into("<IB", b, wire.HEADER_LEN, fno & _FNO_MASK, self.codec)
+        if self.codec == wire.CODEC_ADPCM:
+            n = self.enc.encode(slot, _FRAME, self.link.audio_mv)
+        else:
+            kernels.pcm_pack(b, _AUDIO_OFF, slot, _FRAME)
+            n = _PCM_BYTES
+        self.link.send(wire.MSG_AUDIO, wire.AUDIO_HDR + n)
+        self.frames_sent += 1
+        self.last_sent_fno = fno
+
+    def step(self):
+        """Capture and process one frame. Allocation-free; the heap-lock test runs exactly this."""
+        slot = self.slots[self.ring_pos]
+        lost = self.cap.read(slot)
+        if self.mute.muted or not self.cap.running:
+            return
+        if lost:
+            self.drops += lost
+            self.fno = (self.fno + lost) & _FNO_MASK
+        fno = self.fno
+        self.fno = (fno + 1) & _FNO_MASK
+        self.frames_captured += 1
+        if self.settle:
+            self.settle -= 1
+            kernels.fill(slot, _PCM_BYTES)
+            return
+        d = self.vad.process(slot)
+        r = self.ep.step(d)
+        n = r & endpoint.EP_COUNT
+        if r & endpoint.EP_START:
+            self._send_seg_start(fno - n + 1)
+            self.led.show(wire.STATE_SPEECH)
+        k = n - 1
+        while k >= 0:
+            p = self.ring_pos - k
+            if p < 0:
+                p += self.ring_n
+            self._send_audio(self.slots[p], fno - k)
+            k -= 1
+        if r & endpoint.EP_END:
+            self._send_seg_end(self.last_sent_fno + 1, r & endpoint.EP_TRUNC)
+            self.led.show(wire.STATE_LISTENING)
+        self.ring_pos += 1
+        if self.ring_pos == self.ring_n:
+            self.ring_pos = 0
+
+    # ---- host commands -------------------------------------------------------------------------------------
+    def hello(self):
+        return {
+            "firmware": FIRMWARE_VERSION,
+            "protocol": "%d.%d" % (wire.PROTO_MAJOR, wire.PROTO_MINOR),
+            "profile": self.profile["name"],
+            "mic": self.profile["mic"],
+            "rate": capture.RATE,
+            "frame_ms": 10,
+            "codec": wire.CODEC_NAMES[self.codec],
+            "codecs": list(wire.CODEC_NAMES),
+            "viper": kernels.HAVE_VIPER,
+            "mic_power_cut": self.profile["mic_power_cut"],
+            "muted": self.mute.muted,
+        }
+
+    def status(self):
+        return {
+            "state": wire.STATE_NAMES[self.state()],
+            "streaming": self.streaming,
+            "muted": self.mute.muted,
+            "mic_silent": (False, True, None)[self.mic_silent],
+            "uptime_ms": self.uptime_ms(),
+            "config": self.config(),
+            "frames_captured": self.frames_captured,
+            "frames_sent": self.frames_sent,
+            "drops": self.drops,
+            "overruns": self.cap.overruns,
+            "rx_errors": self.link.rx_errors,
+        }
+
+    def config(self):
+        return {
+            "shift": self.cap.shift,
+            "sensitivity": self.sensitivity,
+            "preroll_ms": self.ep.preroll_ms,
+            "hangover_ms": self.ep.hangover_ms,
+            "min_speech_ms": self.ep.min_speech_ms,
+            "max_utterance_ms": self.ep.max_utterance_ms,
+            "codec": wire.CODEC_NAMES[self.codec],
+        }
+
+    def apply_config(self, cfg):
+        """Validate everything first, then apply: a bad value changes nothing. Raises ValueError naming the key."""
+        if not isinstance(cfg, dict):
+            raise ValueError("config must be a JSON object")
+        for k in cfg:
+            if k not in CONFIG_KEYS:
+                raise ValueError("unknown config key '%s'" % k)
+        for k, v in cfg.items():
+            if k == "codec":
+                if v not in wire.CODEC_NAMES:
+                    raise ValueError("codec must be one of %s" % ", ".join(wire.CODEC_NAMES))
+            elif isinstance(v, bool) or not isinstance(v, int):
+                raise ValueError("'%s' must be an integer" % k)
+        if "shift" in cfg and not 8 <= cfg["shift"] <= 24:
+            raise ValueError("'shift' must be 8..24")
+        if "sensitivity" in cfg and not 0 <= cfg["sensitivity"] <= 9:
+            raise ValueError("'sensitivity' must be 0..9")
+        new_ep = None
+        if any(k in cfg for k in ("preroll_ms", "hangover_ms", "min_speech_ms", "max_utterance_ms")):
+            cur = self.config()
+            new_ep = endpoint.Endpointer(  # raises ValueError on a bad value, before anything changes
+                preroll_ms=cfg.get("preroll_ms", cur["preroll_ms"]),
+                hangover_ms=cfg.get("hangover_ms", cur["hangover_ms"]),
+                min_speech_ms=cfg.get("min_speech_ms", cur["min_speech_ms"]),
+                max_utterance_ms=cfg.get("max_utterance_ms", cur["max_utterance_ms"]),
+            )
+        # all valid: apply
+        if new_ep is not None:
+            if self.in_segment:
+                self._send_seg_end(self.last_sent_fno + 1, True)
+            self.ep = new_ep
+            self._alloc_ring()
+        if "shift" in cfg:
+            self.cap.shift = cfg["shift"]
+        if "sensitivity" in cfg:
+            self.vad.set_sensitivity(cfg["sensitivity"])
+            self.sensitivity = cfg["sensitivity"]
+        if "codec" in cfg:
+            self.codec = wire.CODEC_NAMES.index(cfg["codec"])
+
+    def state(self):
+        if self.mute.muted:
+            return wire.STATE_MUTED
+        if not self.streaming:
+            return wire.STATE_IDLE
+        return wire.STATE_SPEECH if self.in_segment else wire.STATE_LISTENING
+
+    def _ack(self, mtype, seq, data=b""):
+        self.link.send_bytes(wire.MSG_ACK, data, (mtype, seq & 0xFF, seq >> 8))
+
+    def on_command(self, mtype, seq, payload, n):
+        """Handle one host frame. Never raises, never unmutes."""
+        link = self.link
+        try:
+            if mtype == wire.CMD_HELLO:
+                link.send_bytes(wire.MSG_HELLO, json.dumps(self.hello()))
+            elif mtype == wire.CMD_PING:
+                self._ack(mtype, seq, bytes(payload[:min(n, 64)]))
+            elif mtype == wire.CMD_STATUS:
+                link.send_bytes(wire.MSG_STATUS, json.dumps(self.status()))
+            elif mtype == wire.CMD_CONFIG:
+                if self.mute.muted:
+                    link.error(wire.ERR_MUTED, mtype, "muted by the physical switch: config is refused until it is off")
+                    return
+                try:
+                    cfg = json.loads(bytes(payload[:n]))
+                    self.apply_config(cfg)
+                except (ValueError, TypeError, KeyError) as e:
+                    link.error(wire.ERR_BAD_ARG, mtype, "bad config: %s" % e)
+                    return
+                self._ack(mtype, seq, json.dumps(self.config()))
+            elif mtype == wire.CMD_START:
+                if self.mute.muted:
+                    link.error(wire.ERR_MUTED, mtype, "muted by the physical switch: streaming starts only when it is off")
+                    return
+                if not self.streaming:
+                    self.streaming = True
+                    self._start_capture()
+                self._ack(mtype, seq)
+            elif mtype == wire.CMD_STOP:
+                if self.streaming:
+                    self.streaming = False
+                    self._stop_capture()
+                self._ack(mtype, seq)
+            elif mtype == wire.CMD_LEAVE:
+                self._ack(mtype, seq)
+                leave_to_repl()
+            else:
+                link.error(wire.ERR_UNKNOWN, mtype, "unknown message type 0x%02x" % mtype)
+        except Exception as e:  # the board never crashes because of what the host sends
+            try:
+                link.error(wire.ERR_INTERNAL, mtype, "internal error: %r" % e)
+            except Exception:
+                pass
+
+    # ---- the loop ------------------------------------------------------------------------------------------
+    def heartbeat(self):
+        struct.pack_into(
+            wire.HEARTBEAT_FMT, self.link.body, wire.HEADER_LEN,
+            self.uptime_ms() & _FNO_MASK, self.frames_captured & _FNO_MASK, self.frames_sent & _FNO_MASK,
+            self.drops & _FNO_MASK, self.cap.overruns & _FNO_MASK, self.vad.noise_floor, gc.mem_free() & _FNO_MASK,
+            self.state(),
+        )
+        self.link.send(wire.MSG_HEARTBEAT, struct.calcsize(wire.HEARTBEAT_FMT))
+
+    def service(self):
+        """Everything between frames: host commands, the mute switch, heartbeat, probe. Cheap when idle."""
+        self.link.poll(self.on_command)
+        m = self.mute
+        if m.muted:
+            if not self._mute_reported:
+                self._mute_reported = True
+                self._enter_mute()
+            elif self._ticks_diff(self._ticks_ms(), self.last_probe) >= _PROBE_PERIOD_MS:
+                self._probe(self.now_fno())
+            if m.poll():
+                self._mute_reported = False
+                self._leave_mute()
+        else:
+            m.poll()
+        now = self._ticks_ms()
+        if self._ticks_diff(now, self.last_hb) >= _HEARTBEAT_MS:
+            self.last_hb = now
+            self.heartbeat()
+
+    def run(self, wdt=None):
+        while True:
+            if wdt is not None:
+                wdt.feed()
+            self.service()
+            if self.cap.running and not self.mute.muted:
+                self.step()
+            else:
+                time.sleep_ms(10)
+
+
+def leave_to_repl():
+    """machine.WDT cannot be stopped: flag maintenance mode and reboot into it (no app, no watchdog)."""
+    with open(_MAINT_FLAG, "w") as f:
+        f.write("1")
+    machine.reset()
+
+
+def main(safe_mode_window_ms=2000):
+    import sys
+
+    import profile as board_profile
+    from link import BoardLink
+
+    try:
+        prof = board_profile.load()
+    except board_profile.ProfileError as e:
+        print("hushmic: %s" % e)
+        return
+    micropython.kbd_intr(-1)  # 0x03 inside binary frames must not raise KeyboardInterrupt
+    link = BoardLink()
+    app = App(prof, link)
+    boot_pin = machine.Pin(prof["boot_pin"], machine.Pin.IN, machine.Pin.PULL_UP)
+    wdt = None
+    t0 = time.ticks_ms()
+    try:
+        # Safe mode: holding BOOT at reset enters the ROM bootloader, so BOOT is polled during the first 2 s
+        # instead; the watchdog starts only after that window.
+        while time.ticks_diff(time.ticks_ms(), t0) < safe_mode_window_ms:
+            if boot_pin.value() == 0:
+                micropython.kbd_intr(3)
+                print("hushmic: BOOT held: safe mode, app not started")
+                return
+            app.service()
+            if app.cap.running and not app.mute.muted:
+                app.step()
+            else:
+                time.sleep_ms(10)
+        wdt = machine.WDT(timeout=_WDT_MS)
+        app.run(wdt)
+    finally:
+        micropython.kbd_intr(3)

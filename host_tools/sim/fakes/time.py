@@ -1,0 +1,139 @@
+# Fake `time` for the simulated board: a virtual clock (see README.md). Allocation-free on the hot path.
+import sys
+
+_saved = sys.path[:]
+del sys.path[:]
+import utime as _rt  # the VM's built-in time module (the fake shadows the name `time`)
+
+sys.path.extend(_saved)
+
+import _simcfg
+
+_TICKS_PERIOD = 1 << 30
+_TICKS_MAX = _TICKS_PERIOD - 1
+_TICKS_HALF = _TICKS_PERIOD // 2
+
+_fast = _simcfg.get("fast", False)
+_pace = _simcfg.get("pace", 50)
+_ms_start = _simcfg.get("ticks_ms_start", 0)
+_us_start = _simcfg.get("ticks_us_start", 0)
+_go_file = _simcfg.get("go_file", None)
+
+_virt_us = _simcfg.get("start_ms", 0) * 1000  # virtual microseconds on the WAV timeline
+_boot_virt_us = _virt_us
+_started = _go_file is None
+_real_last = _rt.ticks_us()
+
+
+def _check_go():
+    global _started, _real_last
+    if _started:
+        return True
+    try:
+        import os
+
+        os.stat(_go_file)
+    except OSError:
+        return False
+    _started = True
+    _real_last = _rt.ticks_us()
+    return True
+
+
+def now_us():
+    """Virtual time in us on the WAV timeline (not wrapped). Real-time mode follows the wall clock."""
+    global _virt_us, _real_last
+    if not _fast and _check_go():
+        r = _rt.ticks_us()
+        _virt_us += _rt.ticks_diff(r, _real_last)  # incremental, so the VM's own tick wrap never matters
+        _real_last = r
+    return _virt_us
+
+
+def advance_us(us):
+    """Fast mode: the firmware consumed `us` of audio or slept; move the clock."""
+    global _virt_us
+    if _fast and _check_go():
+        _virt_us += us
+
+
+def wait_until_us(t):
+    """Real-time mode: block until the virtual clock reaches t (audio 'arrives' at its pace)."""
+    while True:
+        if not _check_go():
+            _rt.sleep_ms(5)
+            continue
+        d = t - now_us()
+        if d <= 0:
+            return
+        _rt.sleep_us(d if d < 20000 else 20000)
+
+
+def started():
+    return _check_go()
+
+
+def _hook():
+    pass  # replaced by machine.py: polls the mute schedule and fires pin IRQs
+
+
+def ticks_ms():
+    _hook()
+    return (_ms_start + (now_us() - _boot_virt_us) // 1000) & _TICKS_MAX
+
+
+def ticks_us():
+    return (_us_start + now_us() - _boot_virt_us) & _TICKS_MAX
+
+
+def ticks_cpu():
+    return ticks_us()
+
+
+def ticks_add(t, delta):
+    return (t + delta) & _TICKS_MAX
+
+
+def ticks_diff(a, b):
+    return ((a - b + _TICKS_HALF) & _TICKS_MAX) - _TICKS_HALF
+
+
+def sleep_ms(ms):
+    sleep_us(ms * 1000)
+
+
+def sleep_us(us):
+    _hook()
+    if _fast:
+        if _check_go():
+            advance_us(us)
+            _rt.sleep_us(us // _pace if us >= _pace else 1)
+        else:
+            _rt.sleep_us(us)
+    else:
+        wait_until_us(now_us() + us)
+    _hook()
+
+
+def sleep(s):
+    sleep_us(int(s * 1000000))
+
+
+def time():
+    return _rt.time()
+
+
+def time_ns():
+    return _rt.time_ns()
+
+
+def localtime(*a):
+    return _rt.localtime(*a)
+
+
+def gmtime(*a):
+    return _rt.gmtime(*a)
+
+
+def mktime(*a):
+    return _rt.mktime(*a)
