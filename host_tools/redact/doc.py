@@ -1,0 +1,164 @@
+"""Tokenised text with the helpers every recognizer shares: number runs, spelled codes, value slots after cues."""
+import re
+from dataclasses import dataclass
+
+from .lexicon import (CORRECTIONS, DIGIT_HOMOPHONES, DIGIT_WORDS, FILLERS, LETTER_NAMES, LETTERS, NATO,
+                      NUMBER_JOINERS, REPEATERS, SCALES, TEENS, TENS)
+from .numbers import is_number_word, spoken_groups
+
+_TOKEN = re.compile(r"\S+")
+_STRIP = re.compile(r"^[^\w@']+|[^\w@']+$")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One recognizer finding: token range [i, j), entity type, score."""
+    i: int
+    j: int
+    type: str
+    score: float
+    source: str = ""
+
+
+class Doc:
+    __slots__ = ("text", "starts", "ends", "words", "n", "_runs", "wordset")
+
+    def __init__(self, text):
+        self.text = text
+        self.starts, self.ends, self.words = [], [], []
+        for m in _TOKEN.finditer(text):
+            w = _STRIP.sub("", m.group().lower())
+            self.starts.append(m.start())
+            self.ends.append(m.end())
+            self.words.append(w.replace("\u2019", "'"))
+        self.n = len(self.words)
+        self.wordset = frozenset(self.words)
+        self._runs = {}
+
+    def w(self, i):
+        return self.words[i] if 0 <= i < self.n else ""
+
+    # ------------------------------------------------------------ number / code runs
+    def is_core(self, i, letters=False, homophones=False, nato=True):
+        """Can token i carry digits (or letters, for codes) by itself?"""
+        w = self.w(i)
+        if not w:
+            return False
+        if w in ("oh", "o"):
+            # "oh" is zero only next to another number word ("oh seven", "five oh five")
+            return self._num_near(i)
+        if w in REPEATERS:
+            return self.is_core(i + 1, letters, homophones, nato) and self.w(i + 1) not in REPEATERS
+        if w.isdigit() or w in DIGIT_WORDS or w in TEENS or w in TENS or w in SCALES:
+            return True
+        if homophones and w in DIGIT_HOMOPHONES:
+            # a homophone counts only between other number words ("four six for nine")
+            return self._plain_num(i - 1) or self._plain_num(i + 1)
+        if letters:
+            if len(w) == 1 and w in LETTERS:
+                return True
+            if nato and (w in NATO or w in LETTER_NAMES):
+                return True
+            if re.fullmatch(r"[a-z0-9]+", w) and any(c.isdigit() for c in w):
+                return True  # "4b", "a12"
+        return False
+
+    def _plain_num(self, i):
+        w = self.w(i)
+        return bool(w) and (w.isdigit() or w in DIGIT_WORDS and w not in ("oh", "o") or w in TEENS or w in TENS)
+
+    def _num_near(self, i):
+        for k in (i - 1, i + 1):
+            w = self.w(k)
+            if w and (w.isdigit() or (w in DIGIT_WORDS and w not in ("oh", "o")) or w in TEENS or w in TENS
+                      or w in REPEATERS):
+                return True
+        return False
+
+    def run(self, i, letters=False, homophones=False, nato=True, gap=0):
+        """End index of the number (or code) run starting at token i; i itself when token i is not a core token.
+
+        Fillers, joiners ("dash"), "and" inside a cardinal, self-corrections ("no sorry", "i mean") and spelling aids
+        ("b as in boy") belong to the run when more of the number follows them. `gap` allows that many unknown tokens
+        between core tokens (a garbled digit inside a number that a cue introduced)."""
+        key = (i, letters, homophones, nato, gap)
+        if key in self._runs:
+            return self._runs[key]
+        j, last, gaps = i, i, gap
+        if not self.is_core(i, letters, homophones, nato):
+            self._runs[key] = i
+            return i
+        while j < self.n:
+            if self.is_core(j, letters, homophones, nato):
+                j += 1
+                last = j
+                continue
+            w = self.words[j]
+            # spelling aid: "b as in boy"
+            if letters and w == "as" and self.w(j + 1) == "in" and j + 2 < self.n and last == j:
+                j += 3
+                last = j
+                continue
+            skip = 0
+            if w in FILLERS or w in NUMBER_JOINERS or w in CORRECTIONS or w in ("and", "then", "like", "point"):
+                skip = 1
+            elif w == "i" and self.w(j + 1) == "mean":
+                skip = 2
+            elif w == "let" and self.w(j + 1) == "me":
+                skip = 2
+            elif w in ("that's", "thats", "it's", "its", "is") and self.w(j + 1) in CORRECTIONS | {"wrong"}:
+                skip = 1
+            if skip:
+                # look ahead past more fillers/corrections for a core token
+                k = j + skip
+                while k < self.n and k - j < 5 and (self.words[k] in FILLERS or self.words[k] in CORRECTIONS
+                                                   or self.words[k] in ("i", "mean", "wrong", "that's", "it's")):
+                    k += 1
+                if w == "and" and not (self.w(j - 1) in SCALES or self.w(j - 1) in ("hundred", "thousand")):
+                    break
+                if self.is_core(k, letters, homophones, nato):
+                    j = k
+                    continue
+                break
+            if gaps > 0 and self.is_core(j + 1, letters, homophones, nato) and not w in ("and", "or", "at", "is"):
+                gaps -= 1
+                j += 1
+                continue
+            break
+        self._runs[key] = last
+        return last
+
+    def digits(self, i, j, homophones=False):
+        return "".join(s for s, _, _ in spoken_groups(self.words[i:j], homophones) if s != "<fix>")
+
+    def code(self, i, j):
+        """Compact alphanumeric string for a spelled code run ("l s one four a p" -> "LS14AP")."""
+        out = []
+        ws = self.words[i:j]
+        k = 0
+        while k < len(ws):
+            w = ws[k]
+            if is_number_word(w, True) or w in ("oh", "o") and k > 0:
+                m = k
+                while m < len(ws) and (is_number_word(ws[m], True) or ws[m] in ("oh", "o", "and")):
+                    m += 1
+                out.append("".join(s for s, _, _ in spoken_groups(ws[k:m], True) if s != "<fix>"))
+                k = m
+                continue
+            if len(w) == 1 and w in LETTERS:
+                out.append(w.upper())
+            elif w in NATO:
+                out.append(NATO[w].upper())
+            elif w in LETTER_NAMES:
+                out.append(LETTER_NAMES[w].upper())
+            elif w.isalnum() and any(c.isdigit() for c in w):
+                out.append(w.upper())
+            k += 1
+        return "".join(out)
+
+    def groups(self, i, j):
+        return sum(1 for s, _, _ in spoken_groups(self.words[i:j]) if s != "<fix>")
+
+    def phrase_at(self, i, phrase):
+        """Does the tuple `phrase` match the words at i?"""
+        return tuple(self.words[i:i + len(phrase)]) == phrase

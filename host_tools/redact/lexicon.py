@@ -1,0 +1,170 @@
+"""Word sets for spoken-form redaction: number words, letters, cue vocabulary, stop words, health terms.
+
+Everything here describes how people *speak* (number words, spelling alphabets, the ways one says "my number is"),
+not any particular sentence. All lists are written for this project (no third-party data) except the name and
+dictionary lists in `data/` (see docs/threat-model.md, "Licences").
+"""
+
+def _s(text):
+    return frozenset(text.split())
+
+
+# ---------------------------------------------------------------- numbers
+DIGIT_WORDS = {
+    "zero": 0, "oh": 0, "o": 0, "nought": 0, "naught": 0, "nil": 0,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+}
+# homophones an ASR emits for digits; accepted only inside a number run that a PII cue introduced
+DIGIT_HOMOPHONES = {"for": 4, "fore": 4, "to": 2, "too": 2, "won": 1, "ate": 8, "tree": 3, "free": 3, "sex": 6, "nein": 9}
+TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+         "seventeen": 17, "eighteen": 18, "nineteen": 19}
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+        "ninety": 90}
+SCALES = {"hundred": 100, "thousand": 1000, "million": 1000000}
+REPEATERS = {"double": 2, "triple": 3, "treble": 3}
+FILLERS = _s("uh um er erm ah eh hmm hm mm uhm umm uhh")
+# words that start a self-correction inside a number ("five five six, no, sorry, five five seven")
+CORRECTIONS = _s("no sorry actually wait oops mean")
+NUMBER_JOINERS = _s("dash hyphen slash colon")  # "five five five dash one two one two"
+
+ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+}
+MONTHS = _s("january february march april may june july august september october november december "
+            "jan feb mar apr jun jul aug sep sept oct nov dec")
+
+# ---------------------------------------------------------------- letters
+LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+# spelled letters as a recogniser may write them ("double u", "zed", "bee")
+LETTER_NAMES = {"zed": "z", "zee": "z", "bee": "b", "cee": "c", "dee": "d", "gee": "g", "jay": "j", "kay": "k",
+                "pee": "p", "queue": "q", "cue": "q", "are": "r", "ess": "s", "tee": "t", "vee": "v", "ex": "x",
+                "why": "y", "ay": "a", "el": "l", "em": "m", "en": "n"}
+NATO = {"alpha": "a", "alfa": "a", "bravo": "b", "charlie": "c", "delta": "d", "echo": "e", "foxtrot": "f",
+        "golf": "g", "hotel": "h", "india": "i", "juliet": "j", "juliett": "j", "kilo": "k", "lima": "l", "mike": "m",
+        "november": "n", "oscar": "o", "papa": "p", "quebec": "q", "romeo": "r", "sierra": "s", "tango": "t",
+        "uniform": "u", "victor": "v", "whiskey": "w", "whisky": "w", "xray": "x", "x-ray": "x", "yankee": "y",
+        "zulu": "z"}
+
+# ---------------------------------------------------------------- general vocabulary
+FUNCTION_WORDS = _s("""
+a an the and or but so if then than that this these those there here is are was were be been being am do does did
+done doing have has had having will would shall should can could may might must not no nor to of in on at by for
+with from into onto about over under up down out off as it its it's i i'm i've i'd i'll me my mine myself you your
+you're yours he him his he's she her hers she's we us our ours we're they them their theirs they're what what's
+which who who's whom whose where where's when when's why how how's all any some each every both either neither one's
+very just also too again only even still yet already ever never now today tonight tomorrow yesterday later soon
+please thanks thank okay ok yes yeah hey hi hello oh well like
+""")
+# words that end a free-text value (a password, a place, a name) in running speech
+VALUE_STOP = _s("""
+and but so because then please thanks thank okay ok also plus or when while until before after if since
+today tonight tomorrow yesterday now later right soon asap this next last for with to from by about
+come pick call text tell send let can could would will should is are was were i i'm my me you your
+""")
+# relationship and role words: never a private person's name ("call mom", "text my wife")
+RELATIONS = _s("""
+mom mum mommy mummy mother mama ma dad daddy father papa pa parents parent wife husband spouse partner boyfriend
+girlfriend fiance fiancee son daughter kid kids child children baby brother sister bro sis sibling siblings grandma
+granny nana grandpa granddad grandfather grandmother grandson granddaughter grandchildren grandkids grandparents
+aunt auntie uncle cousin niece nephew friend friends buddy pal boss manager colleague coworker neighbor neighbour
+roommate flatmate teacher doctor dentist nurse therapist lawyer landlord landlady babysitter nanny plumber
+family everyone everybody someone somebody anyone anybody nobody office home work school team support
+reception receptionist assistant vet pharmacy pharmacist mechanic electrician
+stepmom stepdad stepson stepdaughter inlaws in-laws
+""")
+TITLES = _s("mister mr mrs ms miss missus dr doctor professor prof sir madam dame lord lady nurse officer "
+            "reverend rev father sister coach judge captain")
+EMERGENCY_NUMBERS = frozenset({"911", "999", "112", "111", "000", "988", "101", "311", "411", "211", "811"})
+
+# quantity / time words after a number: the number is a quantity, a time or a duration, not an identifier
+UNITS = _s("""
+percent per cent degrees degree dollars dollar bucks cents cent pounds pound quid pence euros euro yen rupees
+miles mile kilometers kilometres km meters metres meter metre feet foot inches inch yards yard centimeters
+grams gram kilos kilo kilograms kg ounces ounce oz lbs liters litres liter litre gallons gallon cups cup
+tablespoons teaspoons pints pint quarts calories calorie steps reps sets laps
+seconds second minutes minute mins min hours hour hrs days day weeks week months month years year decades
+o'clock oclock am pm a.m. p.m. pm. am. times fold
+people persons guests eggs items pieces bottles cans slices dozen
+volts watts amps mph kph bpm
+""")
+MATH_WORDS = _s("plus minus times divided multiplied over squared cubed root percent equals add subtract "
+                "multiply divide sum product")
+TIME_PREPS = _s("at for by until till from around before after in about within every")
+
+# owners of a "number" that is not personal
+NONPERSONAL_NUMBER_OWNERS = _s("""
+flight room table page channel track gate seat bus train platform model version episode chapter season lottery
+lucky order tracking confirmation reference ticket invoice item product part catalog catalogue station exit
+highway route interstate lane level floor step question problem puzzle jersey
+""")
+
+# media and knowledge requests: names in them are public figures, not private people
+MEDIA_CUES = _s("""
+play playing song songs music album albums artist band singer listen podcast podcasts episode movie movies film
+films watch show shows series book novel novels author wrote written directed starring actor actress director
+radio station playlist track tracks lyrics concert tour
+""")
+KNOWLEDGE_CUES = _s("""
+who who's whos whose famous president prime minister king queen prince princess pope senator governor mayor
+celebrity biography wikipedia born died history historical invented discovered founded ceo
+""")
+
+STREET_TYPES = _s("""
+street st road rd avenue ave lane ln drive dr boulevard blvd place pl court ct way terrace circle cir parkway pkwy
+highway hwy crescent close row square trail path alley grove gardens mews walk parade plaza pike loop
+""")
+UNIT_WORDS = _s("apartment apt unit suite flat floor number building bldg ste room")
+US_STATES = _s("""
+alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois
+indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri
+montana nebraska nevada hampshire jersey mexico york carolina dakota ohio oklahoma oregon pennsylvania rhode
+island tennessee texas utah vermont virginia washington wisconsin wyoming
+""")
+
+EMAIL_TLDS = _s("com org net edu gov io co uk us ca de fr au info biz me ai app dev ie nz in es it nl")
+EMAIL_PROVIDERS = _s("gmail googlemail yahoo hotmail outlook live icloud me aol proton protonmail gmx mail "
+                     "yandex zoho fastmail hey msn comcast verizon")
+EMAIL_JOINERS = _s("dot underscore dash hyphen period point")
+
+# ---------------------------------------------------------------- health
+# conditions, medications and treatments; redacted only when attributed to a person (see recognizers.Medical)
+MEDICAL_TERMS = _s("""
+asthma diabetes diabetic cancer tumor tumour leukemia lymphoma melanoma epilepsy seizures seizure migraine migraines
+depression depressed anxiety adhd autism autistic dyslexia schizophrenia bipolar ptsd ocd insomnia apnea
+arthritis osteoporosis alzheimer's alzheimers dementia parkinson's parkinsons hiv aids hepatitis herpes chlamydia
+gonorrhea syphilis std stds sti tuberculosis tb covid coronavirus flu influenza pneumonia bronchitis copd emphysema
+hypertension hypotension cholesterol angina arrhythmia stroke strokes eczema psoriasis acne rosacea lupus
+fibromyalgia endometriosis pcos infertility infertile pregnant pregnancy miscarriage abortion menopause
+celiac crohn's crohns colitis ibs gerd reflux ulcer ulcers gout anemia anaemia hemophilia sickle glaucoma
+cataracts cataract tinnitus vertigo concussion scoliosis sciatica hernia shingles measles mumps chickenpox
+allergy allergies allergic addiction alcoholism alcoholic anorexia bulimia obesity obese overweight
+chemo chemotherapy radiotherapy radiation dialysis insulin metformin lisinopril atorvastatin lipitor simvastatin
+amlodipine levothyroxine synthroid omeprazole prilosec losartan albuterol ventolin inhaler gabapentin
+hydrocodone oxycodone codeine morphine tramadol fentanyl methadone suboxone xanax alprazolam valium diazepam
+ativan lorazepam klonopin clonazepam ambien zolpidem prozac fluoxetine zoloft sertraline lexapro escitalopram
+paxil wellbutrin bupropion effexor cymbalta lithium seroquel abilify risperdal adderall ritalin vyvanse
+concerta warfarin coumadin eliquis xarelto plavix prednisone steroids antibiotics amoxicillin penicillin
+azithromycin doxycycline cipro viagra cialis epipen ozempic wegovy mounjaro truvada prep antidepressants
+antidepressant antipsychotics chemotherapy biopsy mastectomy transplant pacemaker vasectomy hysterectomy
+thyroid hypothyroidism hyperthyroidism kidney dyspraxia tourette's tourettes cystic fibrosis sclerosis
+hemorrhoids psoriatic lactose gluten
+""")
+MEDICAL_PHRASES = [
+    "high blood pressure", "low blood pressure", "high cholesterol", "type one diabetes", "type two diabetes",
+    "type 1 diabetes", "type 2 diabetes", "heart disease", "heart failure", "heart attack", "heart condition",
+    "sleep apnea", "bipolar disorder", "multiple sclerosis", "panic attacks", "panic attack", "panic disorder",
+    "eating disorder", "chronic pain", "back pain", "kidney disease", "kidney stones", "liver disease",
+    "cystic fibrosis", "sickle cell", "blood clots", "blood clot", "atrial fibrillation", "post traumatic stress",
+    "birth control", "the pill", "physical therapy", "mental illness", "learning disability", "celiac disease",
+    "crohn's disease", "lyme disease", "irritable bowel syndrome", "restless leg syndrome", "down syndrome",
+    "hearing loss", "sleep disorder", "weight loss surgery", "blood thinners", "blood pressure medication",
+    "iron deficiency", "vitamin d deficiency", "long covid", "std test", "hiv positive",
+]
+MEDICAL_HEADS = _s("cancer disease disorder syndrome infection deficiency allergy allergies intolerance failure "
+                   "attack attacks condition")
+MEDICAL_GENERAL_CUES = _s("symptoms symptom signs causes cause cure contagious define definition treat treatment "
+                          "prevent prevention risk risks facts spread common")
+PERSONAL_MARKERS = _s("i i'm i've i'd im ive my me mine he she his her he's she's hes shes him they their "
+                      "has have had diagnosed")

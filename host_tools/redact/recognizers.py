@@ -1,0 +1,893 @@
+"""One recognizer per entity type, behind a registry (the shape of Presidio's RecognizerRegistry).
+
+Each recognizer reads a `Doc` and returns `Result`s (token range, type, score). Cue words raise the score; a value
+that a cue introduces is redacted even when it is not a valid number (ASR garbles digits), and check digits (Luhn)
+only add confidence. The rules describe how people speak ("my number is ...", "card ending in ...", "b as in boy"),
+not any particular sentence.
+"""
+import re
+
+from .doc import Doc, Result
+from .lexicon import (DIGIT_WORDS, EMAIL_JOINERS, EMAIL_PROVIDERS, EMAIL_TLDS, EMERGENCY_NUMBERS, FUNCTION_WORDS,
+                      KNOWLEDGE_CUES, LETTERS, MATH_WORDS, MEDIA_CUES, MEDICAL_GENERAL_CUES, MEDICAL_HEADS,
+                      MEDICAL_PHRASES, MEDICAL_TERMS, MONTHS, NATO, NONPERSONAL_NUMBER_OWNERS, ORDINALS,
+                      PERSONAL_MARKERS, RELATIONS, SCALES, STREET_TYPES, TEENS, TENS, TITLES, UNIT_WORDS, UNITS,
+                      US_STATES, VALUE_STOP)
+from .names import english_words, first_names, last_names
+from .numbers import is_number_word, luhn_ok
+
+ENTITY_TYPES = ("PERSON", "PHONE", "EMAIL", "ADDRESS", "POSTCODE", "CREDIT_CARD", "BANK_ACCOUNT", "SSN", "ID_NUMBER",
+                "DATE_OF_BIRTH", "AGE", "DEVICE_ID", "MEDICAL", "PASSWORD", "LOCATION")
+
+# words that may sit between a cue and its value: "my card number IS", "account ENDING IN", "pin IT'S", "code: "
+LINKS = frozenset("""is are was were 's it's its it be would should will to of number numbers no num ending ends end
+in with on as the currently now just that's thats being set change changed reset update updated new
+here goes reads read":" : - = like um uh er""".split())
+
+
+def _tup(s):
+    return tuple(s.split())
+
+
+class Recognizer:
+    """Base: `analyze(doc, ctx)` -> list of Result. `entity` names the type it finds."""
+    entity = ""
+    name = ""
+
+    def analyze(self, doc, ctx):  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class Context:
+    """Sentence-level facts shared by recognizers (computed once per text)."""
+    __slots__ = ("media", "knowledge", "personal", "general_health", "results")
+
+    def __init__(self, doc):
+        ws = doc.wordset
+        self.media = bool(ws & MEDIA_CUES)
+        self.knowledge = bool(ws & KNOWLEDGE_CUES) or ("tell" in ws and "about" in ws and "me" in ws)
+        self.personal = bool(ws & PERSONAL_MARKERS)
+        self.general_health = bool(ws & MEDICAL_GENERAL_CUES) or doc.w(0) in ("what", "what's", "whats", "how",
+                                                                              "is", "are", "can", "does", "do")
+        self.results = []
+
+
+# ====================================================================== cue -> value slots
+class CueValueRecognizer(Recognizer):
+    """A cue phrase ("routing number", "pin", "imei") followed, after link words, by a value.
+
+    modes: "num" (a number run; spoken homophones of digits allowed), "code" (letters, NATO words and digits),
+    "words" (a free value such as a password: words and numbers up to a stop word), "date" (a spoken date)."""
+
+    def __init__(self, entity, cues, mode="num", score=0.9, max_links=4, neg_before=()):
+        self.entity = entity
+        self.name = f"{entity.lower()}_cue"
+        self.mode = mode
+        self.score = score
+        self.max_links = max_links
+        self.neg_before = frozenset(neg_before)
+        self.cues = {}
+        for c in cues:
+            t = _tup(c)
+            self.cues.setdefault(t[0], []).append(t)
+        for k in self.cues:
+            self.cues[k].sort(key=len, reverse=True)
+
+    def find_cues(self, doc):
+        out = []
+        for i, w in enumerate(doc.words):
+            for t in self.cues.get(w, ()):
+                if doc.phrase_at(i, t):
+                    if self.neg_before and doc.w(i - 1) in self.neg_before:
+                        break
+                    out.append((i, i + len(t)))
+                    break
+        return out
+
+    def analyze(self, doc, ctx):
+        res = []
+        for ci, cj in self.find_cues(doc):
+            v = value_after(doc, cj, self.mode, self.max_links)
+            if v:
+                i, j = v
+                score = self.score
+                if self.mode in ("num", "code") and luhn_ok(doc.digits(i, j)):
+                    score = min(1.0, score + 0.05)
+                res.append(Result(i, j, self.entity, score, self.name))
+        return res
+
+
+def value_after(doc, k, mode, max_links=4):
+    """Token range of the value that follows a cue ending at k (after up to max_links link words), or None."""
+    start = k
+    links = 0
+    while start < doc.n and links < max_links:
+        w = doc.words[start]
+        if mode in ("num", "code") and doc.is_core(start, letters=(mode == "code"), homophones=True):
+            if not (w in ("to", "too", "for") and not doc.is_core(start + 1, mode == "code", True)):
+                if w not in ("to", "for", "too") or doc.is_core(start + 1, mode == "code", True):
+                    break
+        if mode == "date" and w == "the" and _dateish(doc.w(start + 1)):
+            break
+        if w in LINKS or w in ("my", "your", "his", "her", "our", "their", "a", "an", "last", "four", "digits",
+                               "first", "code", "pin", "password", "date", "id"):
+            # "the last four digits are", "my card ending in": skip, but "four" only when more number follows
+            if w == "four" and not (doc.w(start + 1) in ("digits", "of", "are", "is")):
+                break
+            start += 1
+            links += 1
+            continue
+        break
+    if start >= doc.n:
+        return None
+    if mode == "num":
+        j = doc.run(start, letters=False, homophones=True, gap=1)
+        if j == start:
+            # a spelled code where digits were expected is still the value
+            j = doc.run(start, letters=True, homophones=True, nato=False, gap=1)
+            if j - start < 2:
+                return None
+        return (start, j)
+    if mode == "code":
+        j = doc.run(start, letters=True, homophones=True, gap=1)
+        if j == start:
+            return None
+        # a code must carry at least one digit or be at least three letters long
+        return (start, j)
+    if mode == "date":
+        return date_run(doc, start)
+    if mode == "words":
+        return words_value(doc, start)
+    return None
+
+
+_DATE_EXTRA = frozenset("the of slash dash and oh".split())
+
+
+def _dateish(w):
+    return (w in MONTHS or w in ORDINALS or w in TENS or w in TEENS or w in DIGIT_WORDS or w in SCALES
+            or w.isdigit() or re.fullmatch(r"\d+(st|nd|rd|th)", w) is not None)
+
+
+def date_run(doc, i, max_len=10):
+    """Spoken date at i: "the twenty seventh of february nineteen fifty", "october twenty first", "nineteen eighty"."""
+    if doc.w(i) == "the" and _dateish(doc.w(i + 1)):
+        i_the = i
+    else:
+        i_the = None
+    j = i if i_the is None else i + 1
+    last = j
+    while j < doc.n and j - i < max_len:
+        w = doc.words[j]
+        if _dateish(w):
+            j += 1
+            last = j
+            continue
+        if w in _DATE_EXTRA and j + 1 < doc.n and _dateish(doc.words[j + 1]):
+            j += 1
+            continue
+        break
+    if last == (i if i_the is None else i + 1):
+        return None
+    while last - 1 > i and doc.words[last - 1] in _DATE_EXTRA:
+        last -= 1
+    return (i, last)
+
+
+def words_value(doc, i, max_tokens=6):
+    """A free value (a password, a maiden name): tokens up to a stop word; a number run counts as one token."""
+    j = i
+    count = 0
+    while j < doc.n and count < max_tokens:
+        w = doc.words[j]
+        if doc.is_core(j, letters=True, homophones=False, nato=False):
+            j = max(doc.run(j, letters=True, homophones=True, nato=False), j + 1)
+            count += 1
+            continue
+        if w in VALUE_STOP and not (j == i and w not in ("and", "so", "but", "please")):
+            break
+        if j == i and w in FUNCTION_WORDS and w not in ("i", "my"):
+            break
+        j += 1
+        count += 1
+    return (i, j) if j > i else None
+
+
+# ====================================================================== context-free numbers
+def _cue_type_before(doc, i, window=7):
+    """The entity type that a cue within `window` tokens before i points at, else None."""
+    ws = doc.words[max(0, i - window):i]
+    joined = " " + " ".join(ws) + " "
+    for needle, t in _LOOKBACK:
+        if needle in joined:
+            return t
+    return None
+
+
+_LOOKBACK = [
+    (" card ", "CREDIT_CARD"), (" visa ", "CREDIT_CARD"), (" mastercard ", "CREDIT_CARD"), (" amex ", "CREDIT_CARD"),
+    (" routing ", "BANK_ACCOUNT"), (" account ", "BANK_ACCOUNT"), (" iban ", "BANK_ACCOUNT"),
+    (" sort code ", "BANK_ACCOUNT"), (" social ", "SSN"), (" ssn ", "SSN"), (" imei ", "DEVICE_ID"),
+    (" i m e i ", "DEVICE_ID"), (" serial ", "DEVICE_ID"), (" passport ", "ID_NUMBER"), (" license ", "ID_NUMBER"),
+    (" licence ", "ID_NUMBER"), (" member ", "ID_NUMBER"), (" policy ", "ID_NUMBER"), (" zip ", "POSTCODE"),
+    (" postcode ", "POSTCODE"), (" phone ", "PHONE"), (" number ", "PHONE"), (" call ", "PHONE"), (" text ", "PHONE"),
+    (" cell ", "PHONE"), (" mobile ", "PHONE"),
+]
+_PHONE_VERBS = frozenset("call dial ring phone text sms whatsapp save add reach contact at on is".split())
+
+
+class DigitSequenceRecognizer(Recognizer):
+    """Long digit-by-digit numbers are identifiers whatever surrounds them (phones, cards, accounts, IMEIs).
+
+    A run of >= 7 digits read in >= 3 groups is redacted without any cue; a cardinal ("one million") is a quantity.
+    Shorter runs right after a calling verb ("call four five six seven") are phone numbers, except emergency numbers."""
+    entity = "PHONE"
+    name = "digit_sequence"
+
+    def analyze(self, doc, ctx):
+        res = []
+        i = 0
+        while i < doc.n:
+            j = doc.run(i)
+            if j == i:
+                i += 1
+                continue
+            digits = doc.digits(i, j)
+            groups = doc.groups(i, j)
+            prev = doc.w(i - 1)
+            prev2 = doc.w(i - 2)
+            nonpersonal = prev in NONPERSONAL_NUMBER_OWNERS or prev2 in NONPERSONAL_NUMBER_OWNERS and prev in (
+                "number", "no", "is", "#")
+            after = doc.w(j)
+            quantity = after in UNITS or after in MATH_WORDS or prev in MATH_WORDS
+            if len(digits) >= 7 and groups >= 3 and not nonpersonal and not (quantity and groups <= 3):
+                t = _cue_type_before(doc, i) or self._by_shape(digits)
+                score = 0.75 + (0.1 if luhn_ok(digits) else 0.0)
+                res.append(Result(i, j, t, score, self.name))
+            elif (prev in ("call", "dial", "ring", "phone", "text") or (prev == "at" and prev2 in ("me", "him", "her"))) \
+                    and len(digits) >= 3 and digits not in EMERGENCY_NUMBERS and not quantity and groups >= 3:
+                res.append(Result(i, j, "PHONE", 0.7, self.name))
+            i = j
+        return res
+
+    @staticmethod
+    def _by_shape(d):
+        if len(d) == 15 and luhn_ok(d) and d[:2] in ("35", "86", "01", "99", "49", "44"):
+            return "DEVICE_ID"
+        if 13 <= len(d) <= 19:
+            return "CREDIT_CARD"
+        return "PHONE"
+
+
+_UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
+_CODE_NEG = frozenset("flight gate seat platform terminal channel room table row track episode season chapter page "
+                      "version model size vitamin interstate route highway bus train".split())
+
+
+class SpelledCodeRecognizer(Recognizer):
+    """Letters and digits spelled out together ("k z r zero four", "l s one four a p") are codes: IDs, plates,
+    postcodes. Context-free; UK postcodes are recognised by their shape."""
+    entity = "ID_NUMBER"
+    name = "spelled_code"
+
+    def analyze(self, doc, ctx):
+        res = []
+        i = 0
+        while i < doc.n:
+            w = doc.words[i]
+            if w in ("a", "i") or not doc.is_core(i, letters=True, nato=False):
+                i += 1
+                continue
+            j = doc.run(i, letters=True, nato=False)
+            if j == i:
+                i += 1
+                continue
+            code = doc.code(i, j)
+            letters = sum(1 for k in range(i, j) if len(doc.words[k]) == 1 and doc.words[k] in LETTERS)
+            ndig = sum(c.isdigit() for c in code)
+            if doc.w(i - 1) in _CODE_NEG or doc.w(i - 2) in _CODE_NEG and doc.w(i - 1) in ("number", "is"):
+                i = j
+                continue
+            if _UK_POSTCODE.match(code):
+                res.append(Result(i, j, "POSTCODE", 0.8, self.name))
+            elif letters >= 1 and ndig >= 3 and len(code) >= 5:
+                res.append(Result(i, j, _cue_type_before(doc, i) or "ID_NUMBER", 0.7, self.name))
+            i = j
+        return res
+
+
+# ====================================================================== e-mail
+_EMAIL_STOP = FUNCTION_WORDS | VALUE_STOP | frozenset(
+    "email e-mail mail address contact send report message write reply forward cc bcc is me at".split())
+
+
+class EmailRecognizer(Recognizer):
+    """"john dot smith at gmail dot com": a local part, "at", and a domain that ends in a known TLD after "dot" or is
+    a known mail provider. The local part runs back over names, letters, number words and dot/underscore."""
+    entity = "EMAIL"
+    name = "email"
+
+    def analyze(self, doc, ctx):
+        res = []
+        for a, w in enumerate(doc.words):
+            if "@" in w and "." in w:
+                res.append(Result(a, a + 1, "EMAIL", 0.95, self.name))
+                continue
+            if w not in ("at", "@") or a == 0:
+                continue
+            d_end = self._domain(doc, a + 1)
+            if d_end is None:
+                continue
+            start = self._local(doc, a)
+            if start is None:
+                continue
+            res.append(Result(start, d_end, "EMAIL", 0.9, self.name))
+        return res
+
+    @staticmethod
+    def _domain(doc, k):
+        j = k
+        saw_dot = False
+        end = None
+        while j < doc.n and j - k < 8:
+            w = doc.words[j]
+            if w in ("dot", "period", "point") and j + 1 < doc.n:
+                saw_dot = True
+                j += 1
+                continue
+            if w in FUNCTION_WORDS and w not in EMAIL_TLDS or w in VALUE_STOP and w not in EMAIL_TLDS:
+                break
+            if saw_dot and w in EMAIL_TLDS:
+                end = j + 1
+            j += 1
+            if j - k == 1 and w in EMAIL_PROVIDERS and end is None:
+                end = j
+        if end is None:
+            return None
+        # a provider alone ("at gmail") needs nothing more; otherwise a dot and a TLD were required above
+        return end
+
+    @staticmethod
+    def _local(doc, a):
+        k = a - 1
+        words = 0
+        start = None
+        while k >= 0 and a - k <= 8:
+            w = doc.words[k]
+            if w in EMAIL_JOINERS:
+                k -= 1
+                continue
+            if is_number_word(w) and w not in ("a",):
+                start = k
+                k -= 1
+                continue
+            if w in _EMAIL_STOP or w in RELATIONS:
+                break
+            if len(w) == 1 or w.isalnum():
+                words += 1
+                if words > 2 and not (len(w) == 1):
+                    break
+                start = k
+                k -= 1
+                continue
+            break
+        if start is not None and doc.words[start] in EMAIL_JOINERS:
+            start += 1
+        return start
+
+
+# ====================================================================== addresses, postcodes, locations
+_NAME_BLOCK = FUNCTION_WORDS | VALUE_STOP | UNITS | MATH_WORDS | frozenset("zip postcode postal".split())
+
+
+class AddressRecognizer(Recognizer):
+    """House number + street name + street type [+ unit] [+ city/state]; a zip right after it is a POSTCODE."""
+    entity = "ADDRESS"
+    name = "address"
+
+    def analyze(self, doc, ctx):
+        res = []
+        eng = english_words()
+        i = 0
+        while i < doc.n:
+            j = doc.run(i, letters=False)
+            if j == i:
+                i += 1
+                continue
+            # a letter right after the house number ("twelve b baker street")
+            hj = j
+            if len(doc.w(hj)) == 1 and doc.w(hj) in LETTERS and doc.w(hj) not in ("a", "i"):
+                hj += 1
+            t = self._street_type(doc, hj)
+            if t is None or len(doc.digits(i, j)) > 6:
+                i = j
+                continue
+            end = t + 1
+            # unit: "suite six a", "apartment four b", "unit eleven"
+            if doc.w(end) in UNIT_WORDS or doc.w(end) == "#":
+                u = doc.run(end + 1, letters=True, nato=False)
+                if u > end + 1:
+                    end = u
+            # city / state: proper nouns (not dictionary words) or state names, up to three
+            c = end
+            while c < doc.n and c - end < 3:
+                w = doc.words[c]
+                if w in US_STATES or (w not in eng and w not in _NAME_BLOCK and not is_number_word(w)
+                                      and not w.endswith("'s")):
+                    c += 1
+                    continue
+                if w in ("new", "north", "south", "west", "east", "saint", "st", "san", "los", "las", "fort") and \
+                        c + 1 < doc.n and doc.words[c + 1] not in eng:
+                    c += 1
+                    continue
+                break
+            end = c
+            score = 0.9 if _cue_type_before(doc, i, 4) != "PHONE" else 0.8
+            res.append(Result(i, end, "ADDRESS", score, self.name))
+            # zip right after
+            z = end
+            if doc.w(z) in ("zip", "postcode", "postal"):
+                while doc.w(z) in ("zip", "code", "postcode", "postal", "is"):
+                    z += 1
+            zj = doc.run(z)
+            if zj > z and len(doc.digits(z, zj)) in (5, 9):
+                res.append(Result(z, zj, "POSTCODE", 0.85, self.name))
+            i = max(end, j)
+        return res
+
+    @staticmethod
+    def _street_type(doc, j):
+        """Index of a street-type word within 1-4 name tokens after j, else None."""
+        k = j
+        names = 0
+        while k < doc.n and k - j <= 4:
+            w = doc.words[k]
+            if w in STREET_TYPES and names >= 1:
+                return k
+            if w in _NAME_BLOCK and w not in ("saint", "st", "old", "new"):
+                return None
+            if is_number_word(w) and not (w in TENS and doc.w(k + 1) in ORDINALS):
+                return None
+            names += 1
+            k += 1
+        return None
+
+
+class PostcodeCueRecognizer(CueValueRecognizer):
+    pass
+
+
+_LOC_CONNECT = frozenset("of on in at near the de la".split())
+_GENERIC_PLACES = frozenset("home work school bed lunch dinner breakfast the a my".split())
+
+
+def place_value(doc, i, max_len=7):
+    """A place name after a location cue: tokens up to a stop word; "of/on/in/at" join two place words
+    ("saint mary's hospital on fifth street")."""
+    j = i
+    last = i
+    while j < doc.n and j - i < max_len:
+        w = doc.words[j]
+        if w in _LOC_CONNECT and j + 1 < doc.n and doc.words[j + 1] not in VALUE_STOP and \
+                doc.words[j + 1] not in FUNCTION_WORDS | {"the"}:
+            if j == i and w != "the":
+                break
+            j += 1
+            continue
+        if w == "the" and j + 1 < doc.n:
+            j += 1
+            continue
+        if w in VALUE_STOP or w in FUNCTION_WORDS or w in UNITS and not w == "st":
+            break
+        j += 1
+        last = j
+    if last == i:
+        return None
+    if last - i == 1 and doc.words[i] in _GENERIC_PLACES:
+        return None
+    return (i, last)
+
+
+class LocationRecognizer(Recognizer):
+    """Places tied to the speaker or someone they know: "i live in ...", "i'm at ...", "my office is on ...",
+    "my kids go to ...", "at home in ...". Places in general requests ("weather in boston") are left alone."""
+    entity = "LOCATION"
+    name = "location"
+    CUES = [_tup(c) for c in """
+i live in|i live on|i live near|i live at|i live by|i'm living in|i am living in|we live in|we live on|we live near|
+we live at|they live in|he lives in|she lives in|he lives on|she lives on|lives in|live in|living in|
+i reside in|i reside at|i'm at|i am at|im at|we're at|we are at|i'm staying at|i'm staying in|i am staying at|
+we're staying at|staying at|i work at|i work in|i work for|i work on|i'm working at|i work near|she works at|
+he works at|works at|my office is in|my office is on|my office is at|my office is near|our office is in|
+my work is in|my work is at|my job is at|my job is in|my school is|i study at|i go to school at|i'm a student at|
+i teach at|i grew up in|i grew up on|i'm from|i am from|i come from|originally from|we moved to|i moved to|
+i just moved to|my hometown is|my house is on|my house is in|my house is near|our house is on|my home is in|
+my home is on|my apartment is on|my apartment is in|my flat is in|at home in|my home in|my house in|back home in|
+i'm in|i am in|i'm currently in|i am currently in|i'm near|pick me up at|pick me up from|come get me at|
+meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|attends|i'm staying near
+""".replace("\n", "").split("|") if c.strip()]
+
+    def __init__(self):
+        self.by_first = {}
+        for t in self.CUES:
+            self.by_first.setdefault(t[0], []).append(t)
+        for k in self.by_first:
+            self.by_first[k].sort(key=len, reverse=True)
+
+    def analyze(self, doc, ctx):
+        res = []
+        eng = english_words()
+        for i, w in enumerate(doc.words):
+            for t in self.by_first.get(w, ()):
+                if not doc.phrase_at(i, t):
+                    continue
+                k = i + len(t)
+                if t[-1] in ("go", "goes", "attend", "attends") or t in (("go", "to"), ("goes", "to")):
+                    # "my kids go to X", "my daughter attends X": only with a person before
+                    before = set(doc.words[max(0, i - 3):i])
+                    if not (before & RELATIONS or before & {"i", "we"}):
+                        break
+                    if doc.w(k) in ("bed", "sleep", "work", "the", "a"):
+                        if doc.w(k) != "the":
+                            break
+                if t in (("i'm", "in"), ("i", "am", "in"), ("born", "in")):
+                    # "i'm in a meeting" is not a place: need a proper noun
+                    if doc.w(k) in eng or doc.w(k) in FUNCTION_WORDS or is_number_word(doc.w(k)):
+                        break
+                if t[-1] == "outside":
+                    v = place_value(doc, k + 1) if doc.w(k) in ("of", "at") else None
+                else:
+                    v = place_value(doc, k)
+                if v:
+                    # a time after "at" is not a place ("i'm at five")
+                    if is_number_word(doc.words[v[0]]) and (v[1] - v[0]) <= 2 and doc.w(v[1]) not in STREET_TYPES:
+                        break
+                    res.append(Result(v[0], v[1], "LOCATION", 0.88, self.name))
+                break
+        return res
+
+
+# ====================================================================== age
+_AGE_SUBJECT = frozenset("i'm im he's she's hes shes they're".split())
+_AGE_NEG_NEXT = UNITS | MATH_WORDS | frozenset("away behind ahead late early short over under out of for on at in "
+                                               "to percent points blocks stops floors feet foot".split())
+
+
+class AgeRecognizer(Recognizer):
+    """"i'm thirty two years old", "my son is five", "she turns eight", "a sixty five year old woman"."""
+    entity = "AGE"
+    name = "age"
+
+    def analyze(self, doc, ctx):
+        res = []
+        for i in range(doc.n):
+            j = doc.run(i)
+            if j == i or (i > 0 and doc.run(i - 1) > i):
+                continue
+            val = doc.digits(i, j)
+            if not val or not val.isdigit() or int(val) > 125 or doc.groups(i, j) > 2:
+                continue
+            nxt, nxt2 = doc.w(j), doc.w(j + 1)
+            if nxt in ("years", "year", "yrs", "yr", "months", "month", "weeks", "week") and nxt2 in (
+                    "old", "of", "olds") or nxt in ("year-old", "years-old"):
+                if nxt2 == "of" and doc.w(j + 2) != "age":
+                    continue
+                res.append(Result(i, j, "AGE", 0.85, self.name))
+                continue
+            p1, p2, p3 = doc.w(i - 1), doc.w(i - 2), doc.w(i - 3)
+            if nxt in UNITS or nxt in MATH_WORDS or (nxt in _AGE_NEG_NEXT and p1 not in ("turns", "turned",
+                                                                                          "turning")):
+                continue
+            if p1 in _AGE_SUBJECT or (p1 == "am" and p2 == "i") or (p1 == "is" and p2 in ("he", "she")):
+                res.append(Result(i, j, "AGE", 0.75, self.name))
+            elif p1 in ("turns", "turned", "turning", "aged", "age", "ages") or (p1 == "be" and p2 in ("will", "gonna")
+                                                                                  and p3 in _AGE_SUBJECT | {"i", "he", "she"}):
+                res.append(Result(i, j, "AGE", 0.8, self.name))
+            elif p1 in ("is", "was", "'s") and (p2 in RELATIONS or p2 in ("age",) or _looks_name(p2)):
+                if p2 in ("age",) or p2 in RELATIONS and p3 in ("my", "our", "his", "her", "their", "your"):
+                    res.append(Result(i, j, "AGE", 0.8, self.name))
+                elif _looks_name(p2):
+                    res.append(Result(i, j, "AGE", 0.65, self.name))
+            elif p1.endswith("'s") and p1[:-2] in RELATIONS and p2 in ("my", "our", "his", "her"):
+                res.append(Result(i, j, "AGE", 0.8, self.name))
+        return res
+
+
+def _looks_name(w):
+    return bool(w) and w in first_names() and w not in english_words()
+
+
+# ====================================================================== medical
+class MedicalRecognizer(Recognizer):
+    """Conditions, medications and treatments attributed to a person ("i have migraines", "peter has asthma",
+    "refill my metformin", "diagnosed with ..."). General questions ("symptoms of the flu") are left alone."""
+    entity = "MEDICAL"
+    name = "medical"
+    OPEN_CUES = [_tup(c) for c in ("diagnosed with", "suffering from", "suffer from", "suffers from", "treated for",
+                                   "treatment for my", "recovering from", "allergic to", "tested positive for",
+                                   "being treated for", "medication for my", "medicine for my", "prescribed")]
+    PHRASES = [_tup(p) for p in MEDICAL_PHRASES]
+
+    def analyze(self, doc, ctx):
+        strong_personal = bool(doc.wordset & {"i", "my", "me", "i'm", "i've", "he", "she", "his", "her", "he's",
+                                               "she's", "diagnosed", "has", "have", "our", "their"})
+        if not strong_personal and not any(r.type == "PERSON" for r in ctx.results):
+            return []
+        if ctx.general_health and not (doc.wordset & {"my", "i", "i'm", "i've", "has", "his", "her", "he", "she"}):
+            return []
+        res = []
+        i = 0
+        while i < doc.n:
+            w = doc.words[i]
+            hit = None
+            for p in self.PHRASES:
+                if p[0] == w and doc.phrase_at(i, p):
+                    hit = (i, i + len(p))
+                    break
+            if hit is None:
+                for c in self.OPEN_CUES:
+                    if c[0] == w and doc.phrase_at(i, c):
+                        k = i + len(c)
+                        while doc.w(k) in ("a", "an", "the", "my", "some"):
+                            k += 1
+                        v = place_value(doc, k, max_len=4)
+                        if v:
+                            res.append(Result(v[0], v[1], "MEDICAL", 0.8, self.name))
+                            i = v[1]
+                        break
+                else:
+                    c = None
+                if hit is None and w in MEDICAL_TERMS:
+                    hit = (i, i + 1)
+                    if w in ("allergy", "allergies") and i > 0 and doc.words[i - 1] not in FUNCTION_WORDS \
+                            and doc.words[i - 1] not in VALUE_STOP:
+                        hit = (i - 1, i + 1)
+                if hit is None and w in MEDICAL_HEADS and i > 0 and doc.words[i - 1] not in FUNCTION_WORDS and \
+                        doc.words[i - 1] not in VALUE_STOP and w not in ("attack", "attacks", "condition", "failure"):
+                    hit = (i - 1, i + 1)
+            if hit:
+                # "type two diabetes" / "stage three cancer": fold the qualifier in
+                a, b = hit
+                res.append(Result(a, b, "MEDICAL", 0.75, self.name))
+                i = b
+                continue
+            i += 1
+        return res
+
+
+# ====================================================================== person
+_CONTACT_VERBS = frozenset("call text message msg email e-mail ring phone facetime tell remind ask invite meet contact "
+                           "ping dm notify congratulate visit pay venmo thank greet page".split())
+_NAME_INTRO = [_tup(c) for c in ("this is", "my name is", "my name's", "name is", "name's", "i'm", "i am", "im",
+                                 "call me", "it's", "its", "speaking with", "talking to", "talk to", "speak to",
+                                 "speak with", "message from", "call from", "text from", "email from", "meeting with",
+                                 "lunch with", "dinner with", "coffee with", "appointment with", "meet with",
+                                 "chat with", "date with", "call with", "message to", "text to", "email to",
+                                 "letter to", "note to", "reply to", "respond to", "send it to", "send this to",
+                                 "forward this to", "forward it to", "save as", "as", "and", "with", "from", "to", "for",
+                                 "add", "send", "write to", "write", "named", "called", "whose name is", "say hi to",
+                                 "say hello to", "wish", "happy birthday to", "happy birthday")]
+_NOT_NAME = FUNCTION_WORDS | RELATIONS | VALUE_STOP | UNITS | MONTHS | MEDIA_CUES | frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night noon midnight
+    everyone everybody back home work office mom dad god siri alexa google cortana lights light music timer alarm
+    reminder list contacts contact number phone email message text call someone somebody people
+    dear hi hey hello yes yeah okay mister doctor""".split())
+_POSSESSED = frozenset("birthday birthdays number phone cell email address house home place party wedding mom dad "
+                       "mother father wife husband kids son daughter car appointment flight bday gift present "
+                       "anniversary office room school graduation funeral".split())
+_CONTRACTIONS = frozenset("it's that's what's who's where's there's here's let's he's she's how's when's why's today's "
+                          "tomorrow's tonight's everyone's somebody's someone's one's mom's dad's".split())
+
+
+# first names that are also dictionary words, but whose word sense is rare in speech ("peter out", "a jenny")
+NAME_OVER_WORD = frozenset("""peter harry jimmy ken tony jerry terry barry larry gary eddie billy bobby johnny jenny
+abby betty kitty nancy timothy stan molly polly dolly sally jill jackie andy benny danny lenny kenny teddy freddy
+ricky nicky micky vicky tommy bridget carol""".split())
+_SUBJECT_VERBS = frozenset("""has had is was needs needed wants wanted said says called texted asked told likes loves
+hates can can't cannot will won't should must just also doesn't didn't isn't wasn't gets got takes took""".split())
+_GIVING = frozenset("send sent give gave message text email write forward reply say talk speak ship deliver mail "
+                    "post hand pass introduce".split())
+
+
+class PersonRecognizer(Recognizer):
+    """Private people's names.
+
+    A name is a word from the census first-name or surname lists, or (right after a strong cue such as "call",
+    "my name is", "this is") any word that is not an ordinary English word. Names that are also ordinary words
+    ("grace", "will") need such a cue; names that are not ("emily", "kevin") count anywhere except in media and
+    knowledge requests ("play songs by taylor swift") and after place prepositions ("weather in austin").
+    A following surname is folded in; "robert's" keeps its possessive; titles are not part of the span."""
+    entity = "PERSON"
+    name = "person"
+
+    def __init__(self):
+        self.intro = {}
+        for t in _NAME_INTRO:
+            self.intro.setdefault(t[-1], []).append(t)
+
+    def analyze(self, doc, ctx):
+        fn, ln, eng = first_names(), last_names(), english_words()
+        res = []
+        taken = set()
+
+        def base(w):
+            return w[:-2] if w.endswith("'s") else w
+
+        def strongish(w):  # acceptable right after a strong cue
+            b = base(w)
+            if not b or w in _NOT_NAME or b in _NOT_NAME or w in _CONTRACTIONS or is_number_word(b) or len(b) < 2:
+                return False
+            if b in TITLES or b in NATO and b not in fn:
+                return False
+            return b in fn or b in ln or b not in eng
+
+        def bare(w):  # acceptable with no cue at all
+            b = base(w)
+            if w in _NOT_NAME or b in _NOT_NAME or w in _CONTRACTIONS or (b in eng and b not in NAME_OVER_WORD):
+                return False
+            return fn.get(b, 10 ** 9) <= 1500
+
+        def surname(w):
+            b = base(w)
+            if w in _NOT_NAME or b in _NOT_NAME or is_number_word(b) or b in MONTHS or len(b) < 2:
+                return False
+            if b in eng:
+                return ln.get(b, 10 ** 9) <= 600
+            return b in ln or b in fn
+
+        def extend(i):
+            j = i + 1
+            if doc.words[i].endswith("'s"):
+                return j
+            while j < doc.n and j - i < 3 and surname(doc.words[j]):
+                j += 1
+                if doc.words[j - 1].endswith("'s"):
+                    break
+            return j
+
+        def add(i, score, why):
+            if i in taken:
+                return None
+            j = extend(i)
+            for k in range(i, j):
+                taken.add(k)
+            res.append(Result(i, j, "PERSON", score, why))
+            return j
+
+        media = ctx.media or ctx.knowledge
+        for i, w in enumerate(doc.words):
+            if i in taken or not w:
+                continue
+            strong = False
+            p1, p2 = doc.w(i - 1), doc.w(i - 2)
+            # titles: "doctor fischer", "mrs chen"
+            if p1 in TITLES and p1 not in ("father", "sister") or p1 in ("mr", "mrs", "ms"):
+                strong = True
+            elif p1 in _CONTACT_VERBS and not (media and p1 in ("tell",)):
+                strong = True
+            elif p1 in RELATIONS and p2 in ("my", "our", "his", "her", "their", "your") and p1 not in (
+                    "office", "home", "work", "school", "team", "support", "family"):
+                b = base(w)
+                strong = (b in fn or b in ln) and (b not in eng or b in NAME_OVER_WORD)
+            elif (i == 0 or p1 in ("and", "but", "so", "because", "that", "since", "if")) and \
+                    doc.w(i + 1) in _SUBJECT_VERBS and base(w) in fn:
+                strong = True
+            elif w.endswith("'s") and doc.w(i + 1) in _POSSESSED:
+                strong = True
+            else:
+                for t in self.intro.get(p1, ()):
+                    if tuple(doc.words[i - len(t):i]) == t:
+                        if t[-1] in ("i'm", "i", "am", "im", "it's", "its") and (doc.w(i + 1) in ("years", "year")):
+                            break
+                        if t in (("and",), ("with",), ("from",), ("to",), ("for",), ("as",), ("add",), ("send",),
+                                 ("write",)):
+                            # weak intros: need a name-list word, and "and" only after a person
+                            if t == ("and",) and not (i - 2 in taken):
+                                break
+                            if t == ("as",) and "save" not in doc.wordset and "add" not in doc.wordset:
+                                break
+                            b = base(w)
+                            if b not in fn and b not in ln:
+                                break
+                            if t[-1] in ("to", "from", "with", "for") and b in eng and b not in fn:
+                                break
+                            if t == ("to",) and not (doc.wordset & _GIVING) and surname(doc.w(i + 1)) is False:
+                                break
+                        if t[-1] in ("i'm", "am", "im", "it's", "its") and (base(w) in eng and base(w) not in fn):
+                            break
+                        strong = True
+                        break
+            if strong and media and p1 not in _CONTACT_VERBS and p1 not in TITLES:
+                strong = w in fn and w not in eng and not ctx.knowledge
+            if strong and strongish(w):
+                add(i, 0.85, "person_cue")
+                continue
+            if media:
+                continue
+            if bare(w):
+                # "weather in austin", "flights to paris": a place, unless a surname follows
+                j = extend(i)
+                if p1 in ("in", "near", "to", "from", "at", "of", "around", "via") and j == i + 1:
+                    continue
+                add(i, 0.7, "person_name_list")
+        return res
+
+
+# ====================================================================== registry
+def _cue_recognizers():
+    R = CueValueRecognizer
+    return [
+        R("PHONE", ["phone number", "phone", "number", "cell", "cell number", "cell phone", "mobile", "mobile number",
+                    "telephone", "telephone number", "landline", "contact number", "home number", "work number",
+                    "fax", "fax number", "whatsapp", "call me at", "call me on", "reach me at", "reach me on",
+                    "text me at", "text me on", "extension", "digits"], "num", 0.85,
+          neg_before=NONPERSONAL_NUMBER_OWNERS | {"wrong", "what's", "whats"}),
+        R("CREDIT_CARD", ["card number", "card", "credit card", "debit card", "visa", "mastercard", "master card",
+                          "amex", "american express", "discover card", "card ending in", "expiry", "expiry date",
+                          "expiration", "expiration date", "expires", "exp date", "valid thru", "valid through"],
+          "num", 0.9, neg_before={"sim", "memory", "sd", "gift", "library", "birthday", "report", "greeting"}),
+        R("BANK_ACCOUNT", ["account number", "account", "acct", "routing number", "routing", "sort code", "iban",
+                           "i b a n", "bank account", "checking account", "savings account", "aba", "a b a",
+                           "bsb", "transit number", "swift code", "bic"], "code", 0.9),
+        R("SSN", ["social security number", "social security", "social", "ssn", "s s n", "social insurance number",
+                  "sin number", "tax file number", "tin"], "num", 0.9),
+        R("ID_NUMBER", ["national insurance number", "national insurance", "n i number", "ni number",
+                        "passport number", "passport", "driver's license number", "driver's license",
+                        "drivers license", "driving licence", "driving license", "driver's licence",
+                        "license number", "licence number", "license plate", "licence plate", "plate number", "plate",
+                        "number plate", "registration number", "registration", "reg number", "reg", "member id",
+                        "member number", "membership number", "membership id", "insurance id", "insurance number",
+                        "policy number", "medical record number", "medical record", "mrn", "patient id",
+                        "patient number", "nhs number", "health card number", "medicare number", "medicaid number",
+                        "vin", "v i n", "vehicle identification number", "id number", "i d number", "id", "i d",
+                        "tax id", "ein", "employee id", "employee number", "student id", "student number",
+                        "badge number", "customer number", "customer id", "library card number", "green card number",
+                        "visa number", "case number", "claim number", "permit number", "voter id", "group number"],
+          "code", 0.9),
+        R("DEVICE_ID", ["serial number", "serial", "serial no", "s n", "imei", "i m e i", "imei number",
+                        "mac address", "mac", "m a c address", "device id", "device serial", "udid", "meid", "esn",
+                        "hardware id", "product key", "imsi", "iccid", "sim number"], "code", 0.9),
+        R("POSTCODE", ["zip", "zip code", "zipcode", "postcode", "post code", "postal code"], "code", 0.9),
+        R("PASSWORD", ["password", "passcode", "passphrase", "pass code", "pin", "pin number", "pin code",
+                       "door code", "garage code", "gate code", "alarm code", "entry code", "access code",
+                       "lock code", "lockbox code", "safe code", "keypad code", "security code", "verification code",
+                       "one time code", "cvv", "cvc", "c v v", "c v c", "cvv2", "code", "combination",
+                       "wifi password", "wi-fi password", "maiden name", "mother's maiden name",
+                       "security answer", "secret answer", "security question answer", "first pet's name",
+                       "first pet was", "passwords"], "words", 0.85,
+          neg_before={"promo", "discount", "coupon", "zip", "area", "country", "dress", "source", "qr", "bar",
+                      "postal", "post", "sort", "swift", "country", "morse", "da", "tax"}),
+        R("DATE_OF_BIRTH", ["birthday", "birthday's", "bday", "b day", "born", "born on", "born in", "date of birth",
+                            "d o b", "dob", "birth date", "birthdate", "day of birth"], "date", 0.9),
+    ]
+
+
+def default_registry():
+    return [
+        *_cue_recognizers(),
+        DigitSequenceRecognizer(),
+        SpelledCodeRecognizer(),
+        EmailRecognizer(),
+        AddressRecognizer(),
+        LocationRecognizer(),
+        AgeRecognizer(),
+        PersonRecognizer(),
+        MedicalRecognizer(),  # last: uses the PERSON results for attribution
+    ]
+
+
+def analyze(text, registry=None):
+    """Run every recognizer; return (doc, results)."""
+    doc = Doc(text)
+    ctx = Context(doc)
+    for r in registry or _REGISTRY:
+        found = r.analyze(doc, ctx)
+        ctx.results.extend(found)
+    return doc, ctx.results
+
+
+_REGISTRY = default_registry()
+# cue words are never names ("the mac address", "pin")
+CUE_WORDS = frozenset(t[0] for r in _REGISTRY if isinstance(r, CueValueRecognizer) for t in
+                      (tt for lst in r.cues.values() for tt in lst) if len(t[0]) > 1)
+_NOT_NAME |= CUE_WORDS

@@ -1,0 +1,205 @@
+"""Transcript redaction: interface, negatives that must stay, hand-written probes, an accuracy floor on dev."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hushmic.redact import ENTITY_TYPES, Span, apply_tags, redact_text
+
+HERE = Path(__file__).resolve().parent
+PROBES = HERE / "fixtures" / "redact" / "probes.txt"
+DEV = Path(os.environ.get("HUSHMIC_PII_DEV", HERE.parent.parent / "shared" / "eval" / "pii" / "pii_dev.jsonl"))
+
+
+def covered(text, spans):
+    cov = set()
+    for s in spans:
+        cov.update(range(s.start, s.end))
+    return cov
+
+
+def redacted_words(text):
+    spans = redact_text(text)
+    cov = covered(text, spans)
+    pos, out = 0, []
+    for w in text.split(" "):
+        if any(c in cov for c in range(pos, pos + len(w))):
+            out.append(w)
+        pos += len(w) + 1
+    return out
+
+
+# ---------------------------------------------------------------- interface
+def test_spans_are_sorted_nonoverlapping_on_token_boundaries():
+    text = ("my name is chloe morales and my number is four one five five five five one two one two "
+            "and my email is chloe dot m at gmail dot com")
+    spans = redact_text(text)
+    assert spans and all(isinstance(s, Span) for s in spans)
+    for a, b in zip(spans, spans[1:]):
+        assert a.end <= b.start
+    for s in spans:
+        assert s.type in ENTITY_TYPES
+        assert 0 < s.end - s.start and (s.start == 0 or text[s.start - 1] == " ")
+        assert s.end == len(text) or text[s.end] == " "
+        assert 0 <= s.score <= 1
+    assert apply_tags(text, spans) == "my name is [PERSON] and my number is [PHONE] and my email is [EMAIL]"
+
+
+def test_apply_tags_accepts_dicts_in_any_order():
+    text = "call lucy at five five five one two three four"
+    spans = [{"start": 13, "end": 47, "type": "PHONE"}, {"start": 5, "end": 9, "type": "PERSON"}]
+    assert apply_tags(text, spans) == "call [PERSON] at [PHONE]"
+
+
+def test_empty_and_whitespace():
+    assert redact_text("") == []
+    assert redact_text("   ") == []
+
+
+# ---------------------------------------------------------------- negatives stay unredacted
+NEGATIVES = [
+    # times and durations
+    "set an alarm for six thirty", "wake me up at seven fifteen tomorrow", "set a timer for twenty five minutes",
+    "remind me in two hours", "my meeting is at three thirty", "i'm five minutes away", "remind me at noon",
+    "how long does it take to boil an egg", "start a forty five minute workout",
+    # quantities, temperatures, math, flight and emergency numbers
+    "set the thermostat to sixty eight degrees", "what is nine times seven", "what's two hundred divided by eight",
+    "add two dozen eggs to my shopping list", "convert twenty miles to kilometers", "turn the volume up to eight",
+    "what's the status of flight four five seven eight", "call nine one one", "the population is sixty eight million",
+    "who won the super bowl in two thousand ten",
+    # public figures in media and knowledge requests
+    "play songs by taylor swift", "play thriller by michael jackson", "who is barack obama",
+    "tell me about abraham lincoln", "play amazing grace", "how old is tom hanks", "who is the prime minister of canada",
+    # relationship words
+    "call mom", "text my wife that i'm on my way", "ring my brother", "call the dentist's office", "text dad",
+    # general places and general health questions
+    "what's the weather like in boston tomorrow", "is it going to rain in seattle this weekend",
+    "what's the capital of australia", "find flights to paris", "what are the symptoms of the flu",
+    "how is diabetes diagnosed", "what time does the pharmacy close", "i'm in a meeting", "i'm at home",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_negatives_stay(text):
+    assert redact_text(text) == [], apply_tags(text, redact_text(text))
+
+
+# ---------------------------------------------------------------- hand-written probes (not from the dev set)
+def _probes():
+    for line in PROBES.read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        text, must, keep = (x.strip() for x in line.split("||"))
+        yield text, [m.strip() for m in must.split(";") if m.strip()], [k.strip() for k in keep.split(";") if k.strip()]
+
+
+@pytest.mark.parametrize("text,must,keep", list(_probes()))
+def test_probe(text, must, keep):
+    spans = redact_text(text)
+    cov = covered(text, spans)
+    for m in must:
+        a = text.index(m)
+        leaked = [text[c] for c in range(a, a + len(m)) if text[c] != " " and c not in cov]
+        assert not leaked, f"{m!r} not fully redacted: {apply_tags(text, spans)}"
+    for k in keep:
+        a = text.index(k)
+        assert not any(c in cov for c in range(a, a + len(k))), f"{k!r} redacted: {apply_tags(text, spans)}"
+
+
+def test_context_counts_when_the_value_is_garbled():
+    # ASR turned digits into homophones and a stray word: the slot after the cue is still redacted
+    text = "my card number is four two for one tree nine bravo eight seven and that's it"
+    assert "bravo" in redacted_words(text) and "tree" in redacted_words(text)
+    assert "that's" not in redacted_words(text)
+
+
+def test_fillers_and_corrections_stay_inside_the_span():
+    text = "my number is five five five uh no sorry five five six one two one two"
+    spans = redact_text(text)
+    assert len(spans) == 1 and text[spans[0].start:] == "five five five uh no sorry five five six one two one two"
+
+
+# ---------------------------------------------------------------- accuracy floor on dev
+def score(items):
+    tp = fp = fn = leak = npii = over = nneg = 0
+    for it in items:
+        t = it["text"]
+        spans = redact_text(t)
+        cov = covered(t, spans)
+        pos = 0
+        for w in t.split(" "):
+            g = any(s["start"] < pos + len(w) and pos < s["end"] for s in it["spans"])
+            p = any(c in cov for c in range(pos, pos + len(w)))
+            tp += g and p
+            fp += p and not g
+            fn += g and not p
+            pos += len(w) + 1
+        if it["spans"]:
+            npii += 1
+            leak += any(c not in cov for s in it["spans"] for c in range(s["start"], s["end"]) if t[c] != " ")
+        else:
+            nneg += 1
+            over += bool(spans)
+    return tp / max(1, tp + fn), tp / max(1, tp + fp), leak / max(1, npii), over / max(1, nneg)
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="shared/eval/pii/pii_dev.jsonl not present")
+def test_accuracy_floor_on_dev():
+    items = [json.loads(line) for line in DEV.read_text().splitlines() if line.strip()]
+    recall, precision, leak, over = score(items)
+    assert recall >= 0.95 and precision >= 0.90, (recall, precision)
+    assert leak <= 0.05, leak
+    assert over <= 0.10, over
+
+
+# ---------------------------------------------------------------- the redact-text command contract
+def hushmic(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "hushmic", *args], input=stdin, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_cli_jsonl_contract(tmp_path):
+    lines = [
+        json.dumps({"id": "x-1", "text": "call lucy fischer at four three six four two one one nine two three"}),
+        json.dumps({"text": "my pin is nine four five four"}),
+        "this is not json",
+        json.dumps({"id": 42, "note": "no text"}),
+        json.dumps({"id": 7, "text": "play songs by taylor swift"}),
+        json.dumps({"id": None, "text": 5}),
+    ]
+    f = tmp_path / "in.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    r = hushmic("redact-text", "--jsonl", str(f))
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(out) == len(lines)
+    assert [o["id"] for o in out] == ["x-1", 1, 2, 42, 7, None]
+    assert "error" in out[2] and "error" in out[3] and "error" in out[5]
+    first = out[0]
+    text = json.loads(lines[0])["text"]
+    assert first["redacted"] == "call [PERSON] at [PHONE]"
+    assert [(text[s["start"]:s["end"]], s["type"]) for s in first["spans"]] == [
+        ("lucy fischer", "PERSON"), ("four three six four two one one nine two three", "PHONE")]
+    for o in out:
+        if "spans" in o:
+            ends = [(s["start"], s["end"]) for s in o["spans"]]
+            assert ends == sorted(ends) and all(a[1] <= b[0] for a, b in zip(ends, ends[1:]))
+            assert set(o) == {"id", "redacted", "spans"} and all(set(s) == {"start", "end", "type"} for s in o["spans"])
+    assert out[4]["spans"] == [] and out[4]["redacted"] == "play songs by taylor swift"
+    # stdin
+    r2 = hushmic("redact-text", "--jsonl", "-", stdin="\n".join(lines) + "\n")
+    assert r2.stdout == r.stdout
+
+
+def test_cli_plain_and_errors(tmp_path):
+    r = hushmic("redact-text", "my zip code is nine oh two one oh")
+    assert r.returncode == 0 and r.stdout == "my zip code is [POSTCODE]\n"
+    r = hushmic("redact-text", "call mom", "--json")
+    assert json.loads(r.stdout) == {"redacted": "call mom", "spans": []}
+    r = hushmic("redact-text", "--jsonl", str(tmp_path / "missing.jsonl"))
+    assert r.returncode == 2 and r.stdout == "" and "no such file" in r.stderr
+    r = hushmic("redact-text")
+    assert r.returncode == 2 and r.stdout == ""
