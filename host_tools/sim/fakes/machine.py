@@ -190,6 +190,7 @@ class I2S:
         else:
             time.wait_until_us(t_end)
         self._t = t_end
+        time.clock_tick()
         _poll_pins()
         f, data_off, n = I2S._wav
         pos = self._pos

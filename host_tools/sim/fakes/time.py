@@ -18,6 +18,8 @@ _pace = _simcfg.get("pace", 50)
 _ms_start = _simcfg.get("ticks_ms_start", 0)
 _us_start = _simcfg.get("ticks_us_start", 0)
 _go_file = _simcfg.get("go_file", None)
+_clock_file = _simcfg.get("clock_file", None)
+_clock_written = -1000000000
 
 _virt_us = _simcfg.get("start_ms", 0) * 1000  # virtual microseconds on the WAV timeline
 _boot_virt_us = _virt_us
@@ -69,6 +71,16 @@ def wait_until_us(t):
         _rt.sleep_us(d if d < 20000 else 20000)
 
 
+def clock_tick():
+    """Publish the virtual time (ms) for the launcher, at most every 200 ms of virtual time, when asked to."""
+    global _clock_written
+    if _clock_file is None or _virt_us - _clock_written < 200000:
+        return
+    _clock_written = _virt_us
+    with open(_clock_file, "w") as f:
+        f.write(str(_virt_us // 1000))
+
+
 def started():
     return _check_go()
 
@@ -112,6 +124,7 @@ def sleep_us(us):
             _rt.sleep_us(us)
     else:
         wait_until_us(now_us() + us)
+    clock_tick()
     _hook()
 
 
