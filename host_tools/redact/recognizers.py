@@ -38,6 +38,10 @@ class Recognizer:
         raise NotImplementedError
 
 
+_KNOWLEDGE_PHRASES = (" tell me about ", " how tall is ", " how old is ", " how rich is ", " net worth ", " married to ",
+                      " look up ", " search for ", " google ", " wikipedia ", " information about ", " facts about ")
+
+
 class Context:
     """Sentence-level facts shared by recognizers (computed once per text)."""
     __slots__ = ("media", "knowledge", "personal", "general_health", "results")
@@ -45,7 +49,8 @@ class Context:
     def __init__(self, doc):
         ws = doc.wordset
         self.media = bool(ws & MEDIA_CUES)
-        self.knowledge = bool(ws & KNOWLEDGE_CUES) or ("tell" in ws and "about" in ws and "me" in ws)
+        j = " " + " ".join(doc.words) + " "
+        self.knowledge = bool(ws & KNOWLEDGE_CUES) or any(p in j for p in _KNOWLEDGE_PHRASES)
         self.personal = bool(ws & PERSONAL_MARKERS)
         self.general_health = bool(ws & MEDICAL_GENERAL_CUES) or doc.w(0) in ("what", "what's", "whats", "how",
                                                                               "is", "are", "can", "does", "do")
@@ -88,6 +93,15 @@ class CueValueRecognizer(Recognizer):
         res = []
         for ci, cj in self.find_cues(doc):
             v = value_after(doc, cj, self.mode, self.max_links)
+            if not v:
+                # "the code FOR THE FRONT DOOR is ...", "the card THAT ends with ...": a few words, then a link verb
+                k = cj
+                while k < doc.n and k - cj < 6 and doc.words[k] not in _GAP_STOP:
+                    if doc.words[k] in _LINK_VERBS and k > cj:
+                        v = value_after(doc, k + 1 if doc.w(k + 1) not in ("with", "in") else k + 2, self.mode,
+                                        self.max_links)
+                        break
+                    k += 1
             if v:
                 i, j = v
                 score = self.score
@@ -141,6 +155,8 @@ def value_after(doc, k, mode, max_links=4):
     return None
 
 
+_LINK_VERBS = frozenset("is are was were 's ends ending end it's reads says".split())
+_GAP_STOP = frozenset("and but so or because then please".split())
 _DATE_EXTRA = frozenset("the of slash dash and oh".split())
 
 
@@ -580,8 +596,9 @@ class AgeRecognizer(Recognizer):
                 continue
             if p1 in _AGE_SUBJECT or (p1 == "am" and p2 == "i") or (p1 == "is" and p2 in ("he", "she")):
                 res.append(Result(i, j, "AGE", 0.75, self.name))
-            elif p1 in ("turns", "turned", "turning", "aged", "age", "ages") or (p1 == "be" and p2 in ("will", "gonna")
-                                                                                  and p3 in _AGE_SUBJECT | {"i", "he", "she"}):
+            elif p1 in ("turns", "turned", "turning", "aged", "age", "ages") or (p1 == "be" and (
+                    p2 in ("i'll", "he'll", "she'll", "ill") or p2 in ("will", "gonna", "to") and p3 in _AGE_SUBJECT
+                    | {"i", "he", "she", "going", "we"})):
                 res.append(Result(i, j, "AGE", 0.8, self.name))
             elif p1 in ("is", "was", "'s") and (p2 in RELATIONS or p2 in ("age",) or _looks_name(p2)):
                 if p2 in ("age",) or p2 in RELATIONS and p3 in ("my", "our", "his", "her", "their", "your"):
@@ -674,7 +691,7 @@ _NOT_NAME = FUNCTION_WORDS | RELATIONS | VALUE_STOP | UNITS | MONTHS | MEDIA_CUE
     dear hi hey hello yes yeah okay mister doctor""".split())
 _POSSESSED = frozenset("birthday birthdays number phone cell email address house home place party wedding mom dad "
                        "mother father wife husband kids son daughter car appointment flight bday gift present "
-                       "anniversary office room school graduation funeral".split())
+                       "anniversary office room school graduation funeral contact contacts details info account card password pin".split())
 _CONTRACTIONS = frozenset("it's that's what's who's where's there's here's let's he's she's how's when's why's today's "
                           "tomorrow's tonight's everyone's somebody's someone's one's mom's dad's".split())
 
@@ -768,7 +785,8 @@ class PersonRecognizer(Recognizer):
             elif p1 in RELATIONS and p2 in ("my", "our", "his", "her", "their", "your") and p1 not in (
                     "office", "home", "work", "school", "team", "support", "family"):
                 b = base(w)
-                strong = (b in fn or b in ln) and (b not in eng or b in NAME_OVER_WORD)
+                strong = (b in fn or b in ln) and (b not in eng or b in NAME_OVER_WORD or (
+                    fn.get(b, 10 ** 9) <= 1000 and b not in _SUBJECT_VERBS and b not in ("rose", "may", "will")))
             elif (i == 0 or p1 in ("and", "but", "so", "because", "that", "since", "if")) and \
                     doc.w(i + 1) in _SUBJECT_VERBS and base(w) in fn:
                 strong = True
@@ -848,7 +866,8 @@ def _cue_recognizers():
                         "mac address", "mac", "m a c address", "device id", "device serial", "udid", "meid", "esn",
                         "hardware id", "product key", "imsi", "iccid", "sim number"], "code", 0.9),
         R("POSTCODE", ["zip", "zip code", "zipcode", "postcode", "post code", "postal code"], "code", 0.9),
-        R("PASSWORD", ["password", "passcode", "passphrase", "pass code", "pin", "pin number", "pin code",
+        R("PASSWORD", ["digits on the back", "three digits on the back", "numbers on the back", "back of the card",
+                       "security question", "security questions", "secret question", "password", "passcode", "passphrase", "pass code", "pin", "pin number", "pin code",
                        "door code", "garage code", "gate code", "alarm code", "entry code", "access code",
                        "lock code", "lockbox code", "safe code", "keypad code", "security code", "verification code",
                        "one time code", "cvv", "cvc", "c v v", "c v c", "cvv2", "code", "combination",
