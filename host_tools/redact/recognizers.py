@@ -910,3 +910,32 @@ _REGISTRY = default_registry()
 CUE_WORDS = frozenset(t[0] for r in _REGISTRY if isinstance(r, CueValueRecognizer) for t in
                       (tt for lst in r.cues.values() for tt in lst) if len(t[0]) > 1)
 _NOT_NAME |= CUE_WORDS
+
+
+_AUDIO_PERSON_CUES = [_tup(c) for c in ("my name is", "my name's", "this is", "call", "text", "message", "tell",
+                                        "email", "contact", "remind", "ask", "invite")]
+_AUDIO_EMAIL_CUES = [_tup(c) for c in ("email is", "email address is", "e-mail is", "email me at", "mail me at")]
+_AUDIO_AGE_CUES = [_tup(c) for c in ("i'm", "i am", "years old")]
+
+
+def cue_positions(text):
+    """(token index right after a PII cue, type) for every cue in `text`: where a value is expected.
+
+    Audio redaction uses it to bleep a low-confidence stretch after a cue even when no value was recognised."""
+    doc = Doc(text)
+    out = []
+    for r in _REGISTRY:
+        if isinstance(r, CueValueRecognizer):
+            out.extend((cj, r.entity) for _, cj in r.find_cues(doc))
+    loc = next(r for r in _REGISTRY if isinstance(r, LocationRecognizer))
+    for i, w in enumerate(doc.words):
+        for t in loc.by_first.get(w, ()):
+            if doc.phrase_at(i, t):
+                out.append((i + len(t), "LOCATION"))
+                break
+        for cues, typ in ((_AUDIO_PERSON_CUES, "PERSON"), (_AUDIO_EMAIL_CUES, "EMAIL")):
+            for t in cues:
+                if t[0] == w and doc.phrase_at(i, t):
+                    out.append((i + len(t), typ))
+                    break
+    return sorted(set(out))
