@@ -32,7 +32,7 @@ import numpy as np
 
 from .audio_io import read_wav, write_wav
 from .errors import BadInput, HushmicError
-from .store import Store, private_umask
+from .store import Store, audit_categories, audit_spans, private_umask
 
 FORMAT = "hushmic-review/1"
 ENTITY_TYPES = ("PERSON", "PHONE", "EMAIL", "ADDRESS", "POSTCODE", "CREDIT_CARD", "BANK_ACCOUNT", "SSN", "ID_NUMBER",
@@ -120,24 +120,16 @@ def _scrub(text, idents):
 
 
 def _redactions(audit):
-    """Types and times from an audit record, nothing else. Unknown type names become OTHER."""
+    """Types and times (rounded to 10 ms) from an audit record, nothing else; without times, one {"type"} per
+    counted entity. Type names other than the 15 entity types become OTHER, so a type field can never carry a value."""
+    def typ(t):
+        return t if t in ENTITY_TYPES else "OTHER"
+    timed = audit_spans(audit)
+    if timed:
+        return [{"type": typ(t), "t0": round(t0, 2), "t1": round(t1, 2)} for t, t0, t1 in timed]
     out = []
-    spans = []
-    if isinstance(audit, dict):
-        spans = audit.get("spans") or []
-    elif isinstance(audit, list):
-        spans = audit
-    for sp in spans:
-        if not isinstance(sp, dict):
-            continue
-        t = sp.get("type")
-        t = t if t in ENTITY_TYPES else "OTHER"
-        try:
-            t0, t1 = float(sp.get("t0")), float(sp.get("t1"))
-        except (TypeError, ValueError):
-            out.append({"type": t})
-            continue
-        out.append({"type": t, "t0": round(t0, 2), "t1": round(t1, 2)})
+    for t, n in sorted(audit_categories(audit).items()):
+        out += [{"type": typ(t)}] * max(0, min(int(n), 1000))
     return out
 
 

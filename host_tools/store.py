@@ -137,6 +137,40 @@ def _pcm(x):
     return a
 
 
+def audit_spans(audit):
+    """[(type, t0, t1)] from a stored audit record (times relative to the utterance's audio), whatever its shape:
+    `hushmic.redact.audit_record` puts them in audit["audio"]["times"]; a plain {"spans": [...]} or a list of
+    {"type", "t0", "t1"} dicts (e.g. `hushmic redact --json`) works too. Entries without numeric times are skipped."""
+    if not audit:
+        return []
+    spans = audit
+    if isinstance(audit, dict):
+        audio = audit.get("audio")
+        spans = (audio.get("times") if isinstance(audio, dict) else None) or audit.get("audio_spans") \
+            or audit.get("spans") or []
+    out = []
+    for sp in spans if isinstance(spans, list) else []:
+        if not isinstance(sp, dict):
+            continue
+        try:
+            t0, t1 = float(sp["t0"]), float(sp["t1"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if t0 == t0 and t1 == t1 and t1 >= t0:
+            out.append((str(sp.get("type", "PII")), t0, t1))
+    return out
+
+
+def audit_categories(audit):
+    """{type: count} from an audit record (its "categories", else counted from its spans)."""
+    if isinstance(audit, dict) and isinstance(audit.get("categories"), dict):
+        return {str(k): int(v) for k, v in audit["categories"].items() if isinstance(v, (int, float))}
+    counts = {}
+    for typ, _, _ in audit_spans(audit):
+        counts[typ] = counts.get(typ, 0) + 1
+    return counts
+
+
 def add_store_arguments(parser, keep=False):
     """The shared `--store DIR` flag (and `--keep` for commands that write), for any command that uses the store."""
     parser.add_argument("--store", metavar="DIR", default=None,

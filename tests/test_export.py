@@ -79,8 +79,11 @@ def populated(tmp_path):
                 text = f"my laptop {host} is called {host} and serial {SERIAL}"  # redaction missed them
             st.add_utterance(sid, i, 2.0 * i, 2.0 * i + 1.0, i == 2, raw_pcm=raw,
                              redacted_pcm=red if (b, i) != (1, 2) else None, text_redacted=text, backend="whisper",
-                             audit={"spans": [{"type": "PHONE", "t0": 0.25, "t1": 0.5625, "value": SERIAL,
-                                               "host": host}], "device": MAC})
+                             audit={"entities": 1, "categories": {"PHONE": 1},  # hushmic.redact.audit_record's shape
+                                    "audio": {"stretches": 1, "seconds": 0.3125,
+                                              "times": [{"type": "PHONE", "t0": 0.25, "t1": 0.5625,
+                                                         "value": SERIAL, "host": host}]},  # values must not pass
+                                    "device": MAC})
         st.add_mute(sid, 7.0, 8.5)
         st.close_session(sid, {"frames": 400, "port": info["port"], "host": host})
     # metadata smuggled into a stored WAV must not survive either
@@ -332,6 +335,20 @@ def test_odd_tags_cannot_carry_values(tmp_path):
     export_review(st, tmp_path / "b", CONSENT)
     it = json.loads((tmp_path / "b" / "manifest.json").read_text())["items"][0]
     assert it["text"] == "call [OTHER] on [PHONE]" and it["redactions"] == [{"type": "OTHER", "t0": 0.1, "t1": 0.2}]
+
+
+def test_audit_shapes_types_only(tmp_path):
+    st = Store(tmp_path / "s", keep="none")
+    sid = st.open_session("sim0", {})
+    st.add_utterance(sid, 0, 0.0, 1.0, False, text_redacted="a [PHONE] b [PERSON]",
+                     audit={"entities": 2, "categories": {"PERSON": 1, "PHONE": 1}})  # no audio times
+    st.add_utterance(sid, 1, 2.0, 3.0, False, text_redacted="c [EMAIL]",
+                     audit={"spans": [{"type": "EMAIL", "t0": 0.123, "t1": 0.456, "start": 2, "end": 9}]})
+    export_review(st, tmp_path / "b", CONSENT)
+    items = json.loads((tmp_path / "b" / "manifest.json").read_text())["items"]
+    reds = sorted(json.dumps(it["redactions"]) for it in items)
+    assert reds == sorted([json.dumps([{"type": "PERSON"}, {"type": "PHONE"}]),
+                           json.dumps([{"type": "EMAIL", "t0": 0.12, "t1": 0.46}])])
 
 
 def _f0(x):
