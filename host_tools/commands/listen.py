@@ -1,0 +1,224 @@
+"""`hushmic listen`: live view (or JSON event stream) of one or more boards, real or simulated."""
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .. import audio_io
+from ..cli import emit_json, say
+from ..errors import BadInput, HushmicError
+
+NAME = "listen"
+ORDER = 10
+HELP = "stream speech from boards: live view, transcripts (redacted), stored sessions"
+DESCRIPTION = """Listen to one or more hushmic boards.
+
+Real boards:      hushmic listen --port /dev/ttyACM0 [--port /dev/ttyACM1 ...]
+Simulated board:  hushmic listen --sim FILE.wav [--fast] [--mute 2:4] [--faults 0.001:7] --json
+
+The board sends only speech. Each utterance is transcribed offline and redacted as it completes (in a worker,
+so reading never stalls), saved to the private local store, and shown. --json prints one event per line on
+stdout (see docs/cli.md); otherwise a live status line and the utterances go to stderr. Ctrl-C stops cleanly
+and saves what was in flight. A board that is unplugged or resets is reconnected automatically."""
+
+
+def _parse_mute(s):
+    out = []
+    for part in s.split(","):
+        try:
+            a, b = part.split(":")
+            a, b = float(a), float(b)
+        except ValueError:
+            raise BadInput(f"--mute expects A:B[,C:D...] in seconds, got {s!r}") from None
+        if not 0 <= a < b:
+            raise BadInput(f"--mute window {part!r}: need 0 <= A < B")
+        out.append((a, b))
+    return out
+
+
+def _parse_faults(s):
+    rate, _, seed = s.partition(":")
+    try:
+        rate = float(rate)
+        seed = int(seed) if seed else 0
+    except ValueError:
+        raise BadInput(f"--faults expects RATE[:SEED], got {s!r}") from None
+    if not 0 <= rate < 1:
+        raise BadInput("--faults RATE must be in [0, 1)")
+    return rate, seed
+
+
+def add_arguments(p):
+    src = p.add_argument_group("boards")
+    src.add_argument("--port", action="append", default=[], metavar="PORT",
+                     help="serial port of a real board (repeat for several boards)")
+    src.add_argument("--sim", action="append", default=[], metavar="FILE.wav",
+                     help="run a simulated board fed from this 16 kHz mono WAV (repeat for several)")
+    sim = p.add_argument_group("simulated board")
+    sim.add_argument("--fast", action="store_true", help="run the simulation as fast as possible (times stay on the WAV's timeline)")
+    sim.add_argument("--mute", type=_parse_mute, default=[], metavar="A:B[,C:D]",
+                     help="hold the simulated mute switch on for A <= t < B seconds")
+    sim.add_argument("--faults", type=_parse_faults, default=None, metavar="RATE[:SEED]",
+                     help="corrupt or drop board-to-host bytes at this rate, deterministically per seed")
+    sim.add_argument("--power-cut", action="store_true", help="simulate the wiring in which the switch cuts the mic's power")
+    out = p.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="JSON event stream on stdout (docs/cli.md)")
+    out.add_argument("--save-audio", metavar="OUT.wav", help="write the redacted audio on the input's timeline (simulated board only)")
+    out.add_argument("--no-transcribe", action="store_true", help="do not run ASR/redaction (no transcript events)")
+    out.add_argument("--backend", default=None, help="ASR backend (default: whisper if its model is installed, else pocketsphinx)")
+    out.add_argument("--margin-ms", type=int, default=100, help="audio redaction margin around each PII word (default 100)")
+    out.add_argument("--no-store", action="store_true", help="do not save sessions to the local store")
+    out.add_argument("--store", metavar="DIR", default=None, help="store directory (default: $HUSHMIC_HOME or the per-user data dir)")
+    out.add_argument("--keep", choices=("redacted", "raw", "none"), default="redacted",
+                     help="what audio the store keeps (default: redacted; raw audio is never written)")
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds (real boards)")
+    p.add_argument("--sensitivity", type=int, default=None, choices=range(10), metavar="0-9",
+                   help="VAD sensitivity sent to the board (0 = fewest false alarms, 9 = most sensitive)")
+
+
+def run(args):
+    from ..link import open_port
+    from ..listen import Listener, live_line
+
+    if not args.port and not args.sim:
+        raise BadInput("give a board: --port PORT (see `hushmic devices`) or --sim FILE.wav")
+    if args.save_audio and (len(args.sim) != 1 or args.port):
+        raise BadInput("--save-audio needs exactly one --sim board")
+    for p in args.port:  # fail fast, in the foreground, with a one-line reason
+        open_port(p).close()
+    durations = [len(audio_io.read_wav_strict(w)) / audio_io.RATE for w in args.sim]
+
+    pipeline = None
+    if not args.no_transcribe:
+        from ..pipeline import Pipeline
+
+        try:
+            pipeline = Pipeline(backend=args.backend, margin_ms=args.margin_ms)
+        except ImportError as e:
+            say(f"hushmic listen: transcription unavailable ({e}); continuing without transcripts")
+    store = None
+    if not args.no_store:
+        from ..store import Store
+
+        store = Store(args.store, keep=args.keep)
+
+    sims = []
+    boards = []
+    config = {"sensitivity": args.sensitivity} if args.sensitivity is not None else None
+    try:
+        if args.sim:
+            from ..sim.launcher import SimBoard
+
+            for i, w in enumerate(args.sim):
+                sb = SimBoard(w, fast=args.fast, mute=args.mute, faults=args.faults, power_cut=args.power_cut,
+                              name=f"sim{i}")
+                sb.start()
+                sims.append(sb)
+                boards.append((sb.name, sb.port, (lambda sb=sb: sb.timeline_offset), config))
+        for i, p in enumerate(args.port):
+            boards.append((Path(p).name if len(args.port) > 1 else "board0", p, None, config))
+        multi = len(boards) > 1
+        live = not args.json and sys.stderr.isatty()
+
+        def emit(ev):
+            if args.json:
+                emit_json(ev)
+            else:
+                _human(ev, live)
+
+        lst = Listener(boards, emit, pipeline=pipeline, store=store,
+                       save_audio_len=int(durations[0] * audio_io.RATE) if args.save_audio else None,
+                       multi=multi, say=lambda m: say(("\r\x1b[K" if live else "") + m))
+        if pipeline is not None and not args.json:
+            say(f"hushmic listen: {pipeline.describe()}; Ctrl-C to stop")
+        _run_loop(lst, args, durations, sims, live, live_line)
+        if args.save_audio:
+            audio_io.write_wav(args.save_audio, lst.audio_out)
+            if pipeline is None:
+                say(f"hushmic listen: {args.save_audio} holds the received audio UNREDACTED (--no-transcribe)")
+        stats = lst.final_stats()
+        if args.json:
+            t_end = max(durations) if durations else 0.0
+            ev = {"event": "stats", "t": round(t_end, 3), "final": True, **stats}
+            if multi:
+                ev["board"] = "all"
+            emit_json(ev)
+        else:
+            say(("\r\x1b[K" if live else "") + "stats: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+            if lst.latencies:
+                lat = sorted(lst.latencies)[len(lst.latencies) // 2]
+                say(f"median latency from end of speech to transcript: {lat:.2f} s")
+        return 0
+    finally:
+        for sb in sims:
+            sb.stop()
+        if store is not None:
+            store.close()
+
+
+def _run_loop(lst, args, durations, sims, live, live_line):
+    interrupted = []
+    prev = signal.getsignal(signal.SIGINT)
+
+    def on_int(sig, frame):
+        interrupted.append(1)
+
+    signal.signal(signal.SIGINT, on_int)
+    lst.start()
+    t0 = time.monotonic()
+    last_draw = 0.0
+    stop_sent = None
+    try:
+        while not interrupted:
+            lst.pump(0.05)
+            if lst.fatal:
+                raise HushmicError(lst.fatal)
+            now = time.monotonic()
+            if live and now - last_draw > 0.2:
+                last_draw = now
+                sys.stderr.write("\r\x1b[K" + live_line(lst))
+                sys.stderr.flush()
+            if sims:
+                done = all(b.connected and b.uptime_ms / 1000.0 + b.offset >= d + 0.6
+                           for b, d in zip(lst.boards.values(), durations))
+                if done and stop_sent is None:
+                    lst.stop_streams()
+                    lst.request_status()
+                    stop_sent = now
+                if stop_sent is not None and now - stop_sent > (0.3 if args.fast else 0.6):
+                    break
+            elif args.duration is not None and now - t0 >= args.duration:
+                lst.stop_streams()
+                lst.request_status()
+                end = time.monotonic() + 0.5
+                while time.monotonic() < end:
+                    lst.pump(0.05)
+                break
+        # drain what is already queued (the final status, a last segment_end); heartbeats never stop coming
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end and lst.pump(0.05):
+            pass
+    finally:
+        signal.signal(signal.SIGINT, prev)
+        lst.shutdown()
+
+
+def _human(ev, live):
+    e = ev["event"]
+    b = f"[{ev['board']}] " if "board" in ev else ""
+    if e == "transcript":
+        msg = f"{b}{ev['start']:7.2f}-{ev['end']:7.2f}  {ev['text']}   ({ev['backend']})"
+    elif e == "segment_end":
+        msg = f"{b}{ev['start']:7.2f}-{ev['end']:7.2f}  speech{' (truncated)' if ev['truncated'] else ''}"
+    elif e == "mute":
+        extra = ""
+        if "mic_silent" in ev:
+            extra = ", mic silent (power cut)" if ev["mic_silent"] else ", mic still live (software-only mute)"
+        msg = f"{b}{ev['t']:7.2f}  {'MUTED' if ev['muted'] else 'unmuted'}{extra}"
+    elif e == "hello":
+        msg = f"{b}connected: firmware {ev['firmware']}, protocol {ev['protocol']}, profile {ev['profile']}, codec {ev['codec']}"
+    elif e == "error":
+        msg = f"{b}error: {ev['message']}"
+    else:
+        return
+    print(("\r\x1b[K" if live else "") + msg, file=sys.stderr, flush=True)
