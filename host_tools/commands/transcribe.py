@@ -1,0 +1,43 @@
+"""`hushmic transcribe FILE.wav [--backend whisper|pocketsphinx|vosk] [--model-dir DIR] [--json]`."""
+from ..errors import BadInput
+
+NAME = "transcribe"
+HELP = "transcribe a WAV file offline, with word timings (spoken form)"
+DESCRIPTION = """Transcribe a WAV file offline and print words with their times.
+
+Backends: whisper (faster-whisper, Whisper tiny.en from a verified local model; the default when one is installed),
+pocketsphinx (bundled model; the fallback), vosk (optional, user-supplied model). Words are in spoken form
+("five five five", "john dot smith at gmail dot com"). Nothing uses the network.
+
+--json prints {"backend": ..., "text": ..., "words": [{"word", "t0", "t1", "confidence"}, ...]}
+(add --aligned to include each word's "aligned" flag: false = a fail-closed time estimate)."""
+ORDER = 40
+
+
+def add_arguments(p):
+    p.add_argument("wav", metavar="FILE.wav", help="PCM16 WAV file (stereo is mixed down, other rates resampled)")
+    p.add_argument("--backend", choices=["whisper", "pocketsphinx", "vosk"], default=None,
+                   help="ASR backend (default: whisper if a verified model is installed, else pocketsphinx)")
+    p.add_argument("--model-dir", default=None,
+                   help="model directory (whisper: overrides $HUSHMIC_WHISPER_MODEL; vosk: the Vosk model)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--aligned", action="store_true", help="with --json: add each word's 'aligned' flag")
+
+
+def run(args):
+    from ..cli import emit_json, say
+    from .. import asr
+
+    if args.aligned and not args.json:
+        raise BadInput("--aligned needs --json")
+    t = asr.transcribe_file(args.wav, backend=args.backend, model_dir=args.model_dir)
+    if args.json:
+        emit_json(t.to_json(with_aligned=args.aligned))
+    else:
+        import sys
+        say(f"backend: {t.backend}")
+        for w in t.words:
+            flag = "" if w.aligned else "  (not aligned)"
+            say(f"{w.t0:8.2f} {w.t1:8.2f}  {w.confidence:4.2f}  {w.word}{flag}")
+        sys.stdout.write(t.text + "\n")
+    return 0
