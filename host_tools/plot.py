@@ -137,8 +137,9 @@ def _vad_layer(tl, x, rate):
         tl.notes.append("VAD layer skipped: hushmic.vad_runner is not available")
         return
     if rate != 16000:
-        tl.notes.append(f"VAD layer skipped: the firmware VAD needs 16 kHz audio, this file is {rate} Hz")
-        return
+        from .audio_io import resample
+        x = resample(x, rate, 16000)
+        tl.notes.append(f"VAD run on the file resampled from {rate} Hz to 16 kHz")
     try:
         res = vad_runner.run_vad(x)
     except HushmicError as e:
@@ -161,14 +162,13 @@ def _envelope(tl, width=3000):
             continue
         xf = x.astype(np.float64) / 32768.0
         t = t0 + np.arange(len(xf)) / tl.rate
-        b = np.clip(np.searchsorted(edges_t, t, side="right") - 1, 0, n_bins - 1)
-        bmin = np.full(n_bins, np.inf)
-        bmax = np.full(n_bins, -np.inf)
-        np.minimum.at(bmin, b, xf)
-        np.maximum.at(bmax, b, xf)
-        has = np.isfinite(bmin)
-        lo[has] = np.fmin(lo[has], bmin[has])
-        hi[has] = np.fmax(hi[has], bmax[has])
+        b = np.clip(np.searchsorted(edges_t, t, side="right") - 1, 0, n_bins - 1)  # nondecreasing
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(b)) + 1])
+        bins = b[starts]
+        bmin = np.minimum.reduceat(xf, starts)
+        bmax = np.maximum.reduceat(xf, starts)
+        lo[bins] = np.fmin(lo[bins], bmin)
+        hi[bins] = np.fmax(hi[bins], bmax)
     return (edges_t[:-1] + edges_t[1:]) / 2, lo, hi
 
 
