@@ -62,6 +62,7 @@ VALUE_STOP = _s("""
 and but so because then please thanks thank okay ok also plus or when while until before after if since
 today tonight tomorrow yesterday now later right soon asap this next last for with to from by about
 come pick call text tell send let can could would will should is are was were i i'm my me you your
+gonna wanna gotta lemme kinda sorta yeah yep nope nah alright cuz
 """)
 # relationship and role words: never a private person's name ("call mom", "text my wife")
 RELATIONS = _s("""
@@ -150,6 +151,27 @@ azithromycin doxycycline cipro viagra cialis epipen ozempic wegovy mounjaro truv
 antidepressant antipsychotics chemotherapy biopsy mastectomy transplant pacemaker vasectomy hysterectomy
 thyroid hypothyroidism hyperthyroidism kidney dyspraxia tourette's tourettes cystic fibrosis sclerosis
 hemorrhoids psoriatic lactose gluten
+atenolol metoprolol propranolol carvedilol hydrochlorothiazide furosemide lasix spironolactone montelukast singulair
+cetirizine zyrtec loratadine claritin fexofenadine allegra ibuprofen tylenol acetaminophen paracetamol advil
+naproxen aleve pantoprazole nexium esomeprazole ranitidine famotidine pepcid rosuvastatin crestor pravastatin
+ezetimibe glipizide glimepiride januvia sitagliptin jardiance farxiga trulicity victoza lantus humalog novolog
+tamoxifen letrozole methotrexate humira enbrel hydroxychloroquine plaquenil allopurinol colchicine tamsulosin flomax
+finasteride sumatriptan imitrex topiramate topamax lamotrigine lamictal levetiracetam keppra depakote valproate
+carbamazepine quetiapine olanzapine aripiprazole trazodone mirtazapine buspirone duloxetine venlafaxine citalopram
+paroxetine amitriptyline nortriptyline clonidine guanfacine methylphenidate atomoxetine strattera naltrexone
+buprenorphine narcan naloxone estradiol progesterone testosterone levonorgestrel nitroglycerin digoxin amiodarone
+diltiazem verapamil hydralazine benazepril enalapril ramipril valsartan olmesartan irbesartan clopidogrel apixaban
+rivaroxaban dabigatran heparin enoxaparin prednisolone dexamethasone budesonide fluticasone flonase symbicort advair
+spiriva tiotropium cephalexin keflex clindamycin metronidazole flagyl nitrofurantoin bactrim valacyclovir valtrex
+acyclovir oseltamivir tamiflu paxlovid semaglutide tirzepatide liraglutide dulaglutide liothyronine methimazole
+alendronate fosamax donepezil aricept memantine namenda ropinirole pramipexole carbidopa levodopa sinemet baclofen
+cyclobenzaprine flexeril tizanidine meloxicam celecoxib celebrex diclofenac oxybutynin sildenafil tadalafil
+isotretinoin accutane doxepin hydroxyzine promethazine ondansetron zofran meclizine
+hashimoto's hashimotos graves strep mononucleosis uti cirrhosis pancreatitis diverticulitis gallstones appendicitis
+asperger's aspergers tourette narcolepsy neuropathy tendonitis tendinitis fasciitis osteoarthritis rheumatoid
+sjogren's raynaud's vitiligo alopecia dermatitis hives bpd schizoaffective postpartum dysthymia agoraphobia
+hpv impotence incontinence leukaemia sarcoma glioblastoma ivf stillbirth colonoscopy mammogram fever migraines
+concussions dementia palsy dystrophy bifida huntington's als
 """)
 MEDICAL_PHRASES = [
     "high blood pressure", "low blood pressure", "high cholesterol", "type one diabetes", "type two diabetes",
@@ -160,10 +182,13 @@ MEDICAL_PHRASES = [
     "birth control", "the pill", "physical therapy", "mental illness", "learning disability", "celiac disease",
     "crohn's disease", "lyme disease", "irritable bowel syndrome", "restless leg syndrome", "down syndrome",
     "hearing loss", "sleep disorder", "weight loss surgery", "blood thinners", "blood pressure medication",
-    "iron deficiency", "vitamin d deficiency", "long covid", "std test", "hiv positive",
+    "iron deficiency", "vitamin d deficiency", "long covid", "std test", "hiv positive", "hay fever",
+    "chronic fatigue", "carpal tunnel", "restless legs", "cerebral palsy", "spina bifida", "muscular dystrophy",
+    "broken arm", "broken leg", "broken wrist", "broken ankle", "broken hip", "broken rib", "torn acl",
+    "sexually transmitted", "mental health", "substance abuse", "drinking problem",
 ]
 MEDICAL_HEADS = _s("cancer disease disorder syndrome infection deficiency allergy allergies intolerance failure "
-                   "attack attacks condition")
+                   "attack attacks condition fever pain injury surgery fracture stones problems palsy")
 MEDICAL_GENERAL_CUES = _s("symptoms symptom signs causes cause cure contagious define definition treat treatment "
                           "prevent prevention risk risks facts spread common")
 PERSONAL_MARKERS = _s("i i'm i've i'd im ive my me mine he she his her he's she's hes shes him they their "

@@ -42,6 +42,9 @@ _KNOWLEDGE_PHRASES = (" tell me about ", " how tall is ", " how old is ", " how 
                       " look up ", " search for ", " google ", " wikipedia ", " information about ", " facts about ")
 
 
+_FIRST_PERSON = frozenset("i i'm i've i'd i'll im my mine we we're our".split())
+
+
 class Context:
     """Sentence-level facts shared by recognizers (computed once per text)."""
     __slots__ = ("media", "knowledge", "personal", "general_health", "results")
@@ -50,7 +53,8 @@ class Context:
         ws = doc.wordset
         self.media = bool(ws & MEDIA_CUES)
         j = " " + " ".join(doc.words) + " "
-        self.knowledge = bool(ws & KNOWLEDGE_CUES) or any(p in j for p in _KNOWLEDGE_PHRASES)
+        first_person = bool(ws & _FIRST_PERSON)
+        self.knowledge = (bool(ws & KNOWLEDGE_CUES) or any(p in j for p in _KNOWLEDGE_PHRASES)) and not first_person
         self.personal = bool(ws & PERSONAL_MARKERS)
         self.general_health = bool(ws & MEDICAL_GENERAL_CUES) or doc.w(0) in ("what", "what's", "whats", "how",
                                                                               "is", "are", "can", "does", "do")
@@ -252,8 +256,8 @@ class DigitSequenceRecognizer(Recognizer):
             groups = doc.groups(i, j)
             prev = doc.w(i - 1)
             prev2 = doc.w(i - 2)
-            nonpersonal = prev in NONPERSONAL_NUMBER_OWNERS or prev2 in NONPERSONAL_NUMBER_OWNERS and prev in (
-                "number", "no", "is", "#")
+            nonpersonal = bool(set(doc.words[max(0, i - 3):i]) & NONPERSONAL_NUMBER_OWNERS) and not (
+                set(doc.words[max(0, i - 3):i]) & {"phone", "card", "account", "social", "cell", "mobile"})
             after = doc.w(j)
             quantity = after in UNITS or after in MATH_WORDS or prev in MATH_WORDS
             if len(digits) >= 7 and groups >= 3 and not nonpersonal and not (quantity and groups <= 3):
@@ -377,11 +381,15 @@ class EmailRecognizer(Recognizer):
                 start = k
                 k -= 1
                 continue
+            if w in ("a", "i") and start is not None and (k == 0 or doc.words[k - 1] in _EMAIL_STOP):
+                start = k  # an initial: "a kowalski at outlook dot com"
+                k -= 1
+                break
             if w in _EMAIL_STOP or w in RELATIONS:
                 break
             if len(w) == 1 or w.isalnum():
                 words += 1
-                if words > 2 and not (len(w) == 1):
+                if words > 3 and not (len(w) == 1):
                     break
                 start = k
                 k -= 1
@@ -431,6 +439,9 @@ class AddressRecognizer(Recognizer):
                 if w in US_STATES or (w not in eng and w not in _NAME_BLOCK and not is_number_word(w)
                                       and not w.endswith("'s")):
                     c += 1
+                    continue
+                if w not in _NAME_BLOCK and doc.w(c + 1) in US_STATES:  # "savannah georgia"
+                    c += 2
                     continue
                 if w in ("new", "north", "south", "west", "east", "saint", "st", "san", "los", "las", "fort") and \
                         c + 1 < doc.n and doc.words[c + 1] not in eng:
@@ -615,6 +626,11 @@ def _looks_name(w):
 
 
 # ====================================================================== medical
+_MED_SLOT_BEFORE = frozenset("refill renew take taking took prescribed on".split())
+_MED_SLOT_AFTER = frozenset("prescription prescriptions medication medications meds pills tablets inhaler dose "
+                            "injection injections shot shots refill capsules drops cream patch".split())
+
+
 class MedicalRecognizer(Recognizer):
     """Conditions, medications and treatments attributed to a person ("i have migraines", "peter has asthma",
     "refill my metformin", "diagnosed with ..."). General questions ("symptoms of the flu") are left alone."""
@@ -626,6 +642,7 @@ class MedicalRecognizer(Recognizer):
     PHRASES = [_tup(p) for p in MEDICAL_PHRASES]
 
     def analyze(self, doc, ctx):
+        eng, fn = english_words(), first_names()
         strong_personal = bool(doc.wordset & {"i", "my", "me", "i'm", "i've", "he", "she", "his", "her", "he's",
                                                "she's", "diagnosed", "has", "have", "our", "their"})
         if not strong_personal and not any(r.type == "PERSON" for r in ctx.results):
@@ -654,6 +671,36 @@ class MedicalRecognizer(Recognizer):
                         break
                 else:
                     c = None
+                if hit is None and w in ("have", "has", "had", "got") and doc.w(i - 1) not in ("what", "do", "does"):
+                    k = i + 1
+                    while doc.w(k) in ("a", "an", "some", "bad", "severe", "mild", "chronic"):
+                        k += 1
+                    b = doc.w(k)[:-2] if doc.w(k).endswith("'s") else doc.w(k)
+                    if b and b.isalpha() and b not in eng and b not in fn and b not in FUNCTION_WORDS and \
+                            not is_number_word(b) and len(b) > 2:
+                        res.append(Result(k, k + 1, "MEDICAL", 0.6, self.name))
+                        i = k + 1
+                        continue
+                if hit is None and w in _MED_SLOT_BEFORE and doc.w(i + 1) not in FUNCTION_WORDS and (
+                        w != "on" or doc.w(i - 1) in ("i'm", "im", "am", "he's", "she's", "been", "started", "is",
+                                                      "was", "stay", "stayed", "still")):
+                    # "refill my X", "take my X", "i'm on X": an unknown word there is a medication
+                    k = i + 1
+                    while doc.w(k) in ("my", "his", "her", "the", "some", "more"):
+                        k += 1
+                    b = doc.w(k)
+                    if b and b.isalpha() and (b in MEDICAL_TERMS or b not in eng and b not in fn) and \
+                            not is_number_word(b):
+                        res.append(Result(k, k + 1, "MEDICAL", 0.7, self.name))
+                        i = k + 1
+                        continue
+                if hit is None and w in _MED_SLOT_AFTER and i > 0:
+                    b = doc.words[i - 1]
+                    if b.isalpha() and b not in eng and b not in fn and not is_number_word(b) and \
+                            doc.w(i - 2) in ("my", "his", "her", "their", "our", "the", "a"):
+                        res.append(Result(i - 1, i, "MEDICAL", 0.7, self.name))
+                        i += 1
+                        continue
                 if hit is None and w in MEDICAL_TERMS:
                     hit = (i, i + 1)
                     if w in ("allergy", "allergies") and i > 0 and doc.words[i - 1] not in FUNCTION_WORDS \
@@ -702,6 +749,7 @@ abby betty kitty nancy timothy stan molly polly dolly sally jill jackie andy ben
 ricky nicky micky vicky tommy bridget carol""".split())
 _SUBJECT_VERBS = frozenset("""has had is was needs needed wants wanted said says called texted asked told likes loves
 hates can can't cannot will won't should must just also doesn't didn't isn't wasn't gets got takes took""".split())
+_CONTACT_BOOK = frozenset("contacts contact phonebook favorites favourites".split())
 _GIVING = frozenset("send sent give gave message text email write forward reply say talk speak ship deliver mail "
                     "post hand pass introduce".split())
 
@@ -750,7 +798,7 @@ class PersonRecognizer(Recognizer):
                 return False
             if b in eng:
                 return ln.get(b, 10 ** 9) <= 600
-            return b in ln or b in fn
+            return b.isalpha() or "'" in b
 
         def extend(i):
             j = i + 1
@@ -785,10 +833,10 @@ class PersonRecognizer(Recognizer):
             elif p1 in RELATIONS and p2 in ("my", "our", "his", "her", "their", "your") and p1 not in (
                     "office", "home", "work", "school", "team", "support", "family"):
                 b = base(w)
-                strong = (b in fn or b in ln) and (b not in eng or b in NAME_OVER_WORD or (
-                    fn.get(b, 10 ** 9) <= 1000 and b not in _SUBJECT_VERBS and b not in ("rose", "may", "will")))
+                strong = b not in eng or b in NAME_OVER_WORD or (
+                    fn.get(b, 10 ** 9) <= 1000 and b not in _SUBJECT_VERBS and b not in ("rose", "may", "will"))
             elif (i == 0 or p1 in ("and", "but", "so", "because", "that", "since", "if")) and \
-                    doc.w(i + 1) in _SUBJECT_VERBS and base(w) in fn:
+                    doc.w(i + 1) in _SUBJECT_VERBS and (base(w) in fn or base(w) not in eng):
                 strong = True
             elif w.endswith("'s") and doc.w(i + 1) in _POSSESSED:
                 strong = True
@@ -805,7 +853,9 @@ class PersonRecognizer(Recognizer):
                             if t == ("as",) and "save" not in doc.wordset and "add" not in doc.wordset:
                                 break
                             b = base(w)
-                            if b not in fn and b not in ln:
+                            contactish = (t == ("and",) or t == ("add",) and doc.wordset & _CONTACT_BOOK
+                                          or t == ("to",) and doc.wordset & _GIVING)
+                            if b not in fn and b not in ln and not (contactish and b not in eng):
                                 break
                             if t[-1] in ("to", "from", "with", "for") and b in eng and b not in fn:
                                 break
@@ -866,6 +916,9 @@ def _cue_recognizers():
                         "mac address", "mac", "m a c address", "device id", "device serial", "udid", "meid", "esn",
                         "hardware id", "product key", "imsi", "iccid", "sim number"], "code", 0.9),
         R("POSTCODE", ["zip", "zip code", "zipcode", "postcode", "post code", "postal code"], "code", 0.9),
+        R("ADDRESS", ["address", "home address", "billing address", "shipping address", "mailing address",
+                      "delivery address", "street address", "postal address", "new address"], "words", 0.8,
+          neg_before={"email", "e-mail", "mac", "ip", "web", "website", "wallet", "bitcoin", "crypto", "return"}),
         R("PASSWORD", ["digits on the back", "three digits on the back", "numbers on the back", "back of the card",
                        "security question", "security questions", "secret question", "password", "passcode", "passphrase", "pass code", "pin", "pin number", "pin code",
                        "door code", "garage code", "gate code", "alarm code", "entry code", "access code",
