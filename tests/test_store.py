@@ -336,3 +336,31 @@ def test_logs_never_contain_transcripts_or_hello_fields(tmp_path, caplog):
     assert "hushmic.store" in {r.name for r in caplog.records} and sid in text  # it does log, with ids
     for word in ("Zebediah", "Quux", "card", "four one", "SN-4242", "f4:12", "F4:12", "Espressif", "/dev/"):
         assert word not in text, f"log leaked {word!r}"
+
+
+def test_several_boards_write_concurrently(tmp_path):
+    """`listen` with several boards: one Store, one thread per board; every utterance lands in its own session."""
+    import threading
+    st = Store(tmp_path / "s")
+    sids = [st.open_session(f"sim{i}", {}) for i in range(3)]
+    errors = []
+
+    def worker(k):
+        try:
+            for i in range(15):
+                st.add_utterance(sids[k], i, i, i + 0.5, False, redacted_pcm=_tone(1600, 200 + 100 * k),
+                                 text_redacted=f"board {k} utt {i}")
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for k, sid in enumerate(sids):
+        utts = st.session(sid)["utterances"]
+        assert [u["segment"] for u in utts] == list(range(15))
+        assert all(u["text"].startswith(f"board {k} ") for u in utts)
+        assert all(Path(u["redacted_wav"]).parent.name == sid for u in utts)
+    st.close()
