@@ -394,7 +394,7 @@ def leave_to_repl():
     machine.reset()
 
 
-def main(safe_mode_window_ms=2000):
+def main(safe_mode_window_ms=2000, seq_start=0):
     import sys
 
     import profile as board_profile
@@ -407,6 +407,7 @@ def main(safe_mode_window_ms=2000):
         return
     micropython.kbd_intr(-1)  # 0x03 inside binary frames must not raise KeyboardInterrupt
     link = BoardLink()
+    link.seq = seq_start & 0xFFFF  # tests start just below the 16-bit wrap
     app = App(prof, link)
     boot_pin = machine.Pin(prof["boot_pin"], machine.Pin.IN, machine.Pin.PULL_UP)
     wdt = None

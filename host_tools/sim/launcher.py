@@ -96,6 +96,8 @@ class SimBoard:
         self._repl = False  # VM at the REPL (maintenance mode or after a soft reboot)
         self._raw = False
         self._raw_pending = 0  # bytes sent in raw mode since the last prompt
+        self._busy = False  # the VM is running code at the REPL (so 0x03 must become SIGINT)
+        self._tail = b""
         self._respawn_to = None
         self.respawns = 0
         self.bytes_corrupted = 0
@@ -171,21 +173,20 @@ class SimBoard:
         os.symlink(os.ttyname(s), tmp)
         os.replace(tmp, self.port)
 
-    def _spawn(self, repl):
-        """Start the VM: running main.py (a boot), or at the raw REPL (a soft reboot from the raw REPL)."""
+    def _spawn(self, repl, raw=True):
+        """Start the VM: running main.py (a boot), or at the REPL (raw after a soft reboot from the raw REPL)."""
         self._kill_vm()
         m, s = os.openpty()
         tty.setraw(s)
         env = dict(os.environ)
         env["MICROPYPATH"] = f"{FAKES_DIR}:{self.fsdir}:.frozen"
         env["HUSHMIC_SIM"] = str(self.dir / "sim.json")
-        maint = (self.fsdir / "maint.flag").exists()
         if repl:
             args = []
         elif self.main_code:
             args = ["-c", self.main_code]
         else:
-            args = ["-i", "main.py"]
+            args = ["main.py"]
         log = open(self.vm_log, "ab")
         self.vm = subprocess.Popen([vm_path(), "-X", f"heapsize={HEAPSIZE}", *args], stdin=s, stdout=s, stderr=log,
                                    cwd=self.fsdir, env=env, start_new_session=True, close_fds=True)
@@ -197,10 +198,13 @@ class SimBoard:
             except OSError:
                 pass
         self._b_master = m
-        self._repl = repl or maint
-        self._raw = False
+        self._repl = repl
+        self._raw = bool(repl and raw)
         self._raw_pending = 0
-        if repl:
+        self._line = 0  # characters typed on the friendly REPL's current line
+        self._busy = False
+        self._tail = b""
+        if repl and raw:
             os.write(m, b"\r\x01")  # into the raw REPL, as a board's soft reboot from the raw REPL leaves it
 
     def _kill_vm(self):
@@ -219,13 +223,13 @@ class SimBoard:
         except (OSError, ValueError):
             return 0
 
-    def _reboot(self, repl):
+    def _reboot(self, repl, raw=True):
         """Respawn the VM, keeping the WAV timeline where the old VM left it."""
         start_ms = self._virtual_ms()
         self._write_config(start_ms)
         self.timeline_offset = start_ms / 1000.0
         self.respawns += 1
-        self._spawn(repl)
+        self._spawn(repl, raw)
 
     # ---- cable -----------------------------------------------------------------------------------------------
     def unplug(self):
@@ -293,7 +297,9 @@ class SimBoard:
         out = bytearray()
         for b in data:
             if self._repl:
-                if b == 0x03:
+                if b == 0x03 and self._busy:
+                    # running code: the unix port only sees Ctrl-C as a signal. (At a prompt the REPL reads the
+                    # byte itself, and a SIGINT there would kill the VM.)
                     if self.vm is not None and self.vm.poll() is None:
                         os.killpg(self.vm.pid, signal.SIGINT)
                     continue
@@ -310,6 +316,15 @@ class SimBoard:
                         self._reboot(repl=self._raw)
                         continue
                     self._raw_pending = 0
+                    self._busy = True  # raw REPL: execute what was sent
+                elif not self._raw:
+                    if b == 0x0D:
+                        self._busy = self._line > 0  # a line was entered: it runs until the next prompt
+                        self._line = 0
+                    elif b == 0x03:
+                        self._line = 0
+                    elif b >= 0x20:
+                        self._line += 1
                 elif self._raw:
                     self._raw_pending += 1
             out.append(b)
@@ -351,6 +366,11 @@ class SimBoard:
                         self._host_to_board(data)
                     elif fd == self._b_master:
                         if data:
+                            if self._repl:
+                                seen = self._tail + data
+                                if b"\x04>" in seen or b">>> " in seen or b"raw REPL; CTRL-B to exit" in seen:
+                                    self._busy = False
+                                self._tail = seen[-24:]
                             self._write_host(self._fault(data))
                         else:
                             self._vm_exited()
@@ -367,17 +387,13 @@ class SimBoard:
                 rc = vm.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
                 return
+        with open(self.vm_log, "ab") as f:
+            f.write(f"\n[launcher] VM exited with code {rc}\n".encode())
         if rc == RESET_EXIT_CODE:
             self._reboot(repl=False)  # machine.reset(): a hard reset boots main.py
+        elif not self._repl:
+            # main.py returned (maintenance mode, safe mode) or died with a traceback: a board is then at its
+            # friendly REPL; the unix VM has exited, so start one at the REPL (the timeline goes on)
+            self._reboot(repl=True, raw=False)
         else:
-            # the VM ended (a crash, or main.py returned at a REPL that got EOF): leave the port dead like a
-            # hung board; the host sees silence and the log says why
-            self.vm = None
-            with open(self.vm_log, "ab") as f:
-                f.write(f"\n[launcher] VM exited with code {rc}\n".encode())
-            if self._b_master is not None:
-                try:
-                    os.close(self._b_master)
-                except OSError:
-                    pass
-                self._b_master = None
+            self.vm = None  # the REPL itself exited (Ctrl-D handled by the VM): leave the port silent
