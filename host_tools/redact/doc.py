@@ -27,10 +27,12 @@ class Doc:
         self.text = text
         self.starts, self.ends, self.words = [], [], []
         for m in _TOKEN.finditer(text):
-            w = _STRIP.sub("", m.group().lower())
+            w = m.group().lower()
+            if not w.isalnum():
+                w = _STRIP.sub("", w).replace("\u2019", "'")
             self.starts.append(m.start())
             self.ends.append(m.end())
-            self.words.append(w.replace("\u2019", "'"))
+            self.words.append(w)
         self.n = len(self.words)
         self.wordset = frozenset(self.words)
         self._runs = {}

@@ -84,6 +84,8 @@ class CueValueRecognizer(Recognizer):
 
     def find_cues(self, doc):
         out = []
+        if doc.wordset.isdisjoint(self.cues):
+            return out
         for i, w in enumerate(doc.words):
             for t in self.cues.get(w, ()):
                 if doc.phrase_at(i, t):
@@ -305,7 +307,7 @@ class SpelledCodeRecognizer(Recognizer):
             code = doc.code(i, j)
             letters = sum(1 for k in range(i, j) if len(doc.words[k]) == 1 and doc.words[k] in LETTERS)
             ndig = sum(c.isdigit() for c in code)
-            if doc.w(i - 1) in _CODE_NEG or doc.w(i - 2) in _CODE_NEG and doc.w(i - 1) in ("number", "is"):
+            if set(doc.words[max(0, i - 3):i]) & _CODE_NEG:
                 i = j
                 continue
             if _UK_POSTCODE.match(code):
@@ -485,7 +487,9 @@ class PostcodeCueRecognizer(CueValueRecognizer):
 
 
 _LOC_CONNECT = frozenset("of on in at near the de la".split())
-_GENERIC_PLACES = frozenset("home work school bed lunch dinner breakfast the a my".split())
+_GENERIC_PLACES = frozenset("""home work school bed lunch dinner breakfast the a my office gym store shop mall bank
+airport station park beach library church pharmacy supermarket restaurant bar pub cafe hotel movies cinema party
+house apartment flat car doctor's dentist's doctors dentist hospital clinic game concert meeting""".split())
 
 
 def place_value(doc, i, max_len=7):
@@ -510,7 +514,10 @@ def place_value(doc, i, max_len=7):
         last = j
     if last == i:
         return None
-    if last - i == 1 and doc.words[i] in _GENERIC_PLACES:
+    k = i
+    while k < last and doc.words[k] in ("the", "a", "my", "our", "an"):
+        k += 1
+    if last - k <= 1 and (k == last or doc.words[k] in _GENERIC_PLACES):
         return None
     return (i, last)
 
@@ -543,6 +550,8 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
 
     def analyze(self, doc, ctx):
         res = []
+        if doc.wordset.isdisjoint(self.by_first):
+            return res
         eng = english_words()
         for i, w in enumerate(doc.words):
             for t in self.by_first.get(w, ()):
@@ -640,6 +649,11 @@ class MedicalRecognizer(Recognizer):
                                    "treatment for my", "recovering from", "allergic to", "tested positive for",
                                    "being treated for", "medication for my", "medicine for my", "prescribed")]
     PHRASES = [_tup(p) for p in MEDICAL_PHRASES]
+    PHRASE_INDEX, OPEN_INDEX = {}, {}
+    for _p in PHRASES:
+        PHRASE_INDEX.setdefault(_p[0], []).append(_p)
+    for _p in OPEN_CUES:
+        OPEN_INDEX.setdefault(_p[0], []).append(_p)
 
     def analyze(self, doc, ctx):
         eng, fn = english_words(), first_names()
@@ -654,12 +668,12 @@ class MedicalRecognizer(Recognizer):
         while i < doc.n:
             w = doc.words[i]
             hit = None
-            for p in self.PHRASES:
-                if p[0] == w and doc.phrase_at(i, p):
+            for p in self.PHRASE_INDEX.get(w, ()):
+                if doc.phrase_at(i, p):
                     hit = (i, i + len(p))
                     break
             if hit is None:
-                for c in self.OPEN_CUES:
+                for c in self.OPEN_INDEX.get(w, ()):
                     if c[0] == w and doc.phrase_at(i, c):
                         k = i + len(c)
                         while doc.w(k) in ("a", "an", "the", "my", "some"):
@@ -875,7 +889,9 @@ class PersonRecognizer(Recognizer):
             if bare(w):
                 # "weather in austin", "flights to paris": a place, unless a surname follows
                 j = extend(i)
-                if p1 in ("in", "near", "to", "from", "at", "of", "around", "via") and j == i + 1:
+                if p1 in ("in", "near", "to", "from", "at", "of", "around", "via") and (
+                        j == i + 1 or not all(doc.words[k] in ln and doc.words[k] not in US_STATES
+                                              for k in range(i + 1, j))):
                     continue
                 add(i, 0.7, "person_name_list")
         return res
