@@ -7,6 +7,8 @@ from .lexicon import (CORRECTIONS, DIGIT_HOMOPHONES, DIGIT_WORDS, FILLERS, LETTE
 from .numbers import is_number_word, spoken_groups
 
 _TOKEN = re.compile(r"\S+")
+# words of a restart inside a number ("let me start again", "scratch that", "i mean")
+_RESTART = frozenset("i mean wrong that's it's start again over scratch that redo rather correction let me".split())
 _STRIP = re.compile(r"^[^\w@']+|[^\w@']+$")
 
 
@@ -102,8 +104,9 @@ class Doc:
                 last = j
                 continue
             skip = 0
-            if w in FILLERS or w in NUMBER_JOINERS or w in CORRECTIONS or w in ("and", "then", "like", "point"):
-                skip = 1
+            if not w or w in FILLERS or w in NUMBER_JOINERS or w in CORRECTIONS or w in ("and", "then", "like",
+                                                                                          "point"):
+                skip = 1  # an empty word is a pause written as punctuation ("five five ... one two")
             elif w == "i" and self.w(j + 1) == "mean":
                 skip = 2
             elif w == "let" and self.w(j + 1) == "me":
@@ -113,8 +116,8 @@ class Doc:
             if skip:
                 # look ahead past more fillers/corrections for a core token
                 k = j + skip
-                while k < self.n and k - j < 5 and (self.words[k] in FILLERS or self.words[k] in CORRECTIONS
-                                                   or self.words[k] in ("i", "mean", "wrong", "that's", "it's")):
+                while k < self.n and k - j < 6 and (self.words[k] in FILLERS or self.words[k] in CORRECTIONS
+                                                   or self.words[k] in _RESTART or not self.words[k]):
                     k += 1
                 if w == "and" and not (self.w(j - 1) in SCALES or self.w(j - 1) in ("hundred", "thousand")):
                     break

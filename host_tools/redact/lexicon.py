@@ -73,7 +73,8 @@ aunt auntie uncle cousin niece nephew friend friends buddy pal boss manager coll
 roommate flatmate teacher doctor dentist nurse therapist lawyer landlord landlady babysitter nanny plumber
 family everyone everybody someone somebody anyone anybody nobody office home work school team support
 reception receptionist assistant vet pharmacy pharmacist mechanic electrician
-stepmom stepdad stepson stepdaughter inlaws in-laws
+stepmom stepdad stepson stepdaughter inlaws in-laws twins twin sons daughters boys girls grandsons granddaughters
+brothers sisters cousins toddler teenager teen infant newborn
 """)
 TITLES = _s("mister mr mrs ms miss missus dr doctor professor prof sir madam dame lord lady nurse officer "
             "reverend rev father sister coach judge captain")

@@ -121,8 +121,12 @@ def value_after(doc, k, mode, max_links=4):
     """Token range of the value that follows a cue ending at k (after up to max_links link words), or None."""
     start = k
     links = 0
+    verb = False
     while start < doc.n and links < max_links:
         w = doc.words[start]
+        if w == "plus" and mode in ("num", "words") and doc.is_core(start + 1, homophones=True):
+            j = doc.run(start + 1, letters=False, homophones=True, gap=1)
+            return (start, j)
         if mode in ("num", "code") and doc.is_core(start, letters=(mode == "code"), homophones=True):
             if not (w in ("to", "too", "for") and not doc.is_core(start + 1, mode == "code", True)):
                 if w not in ("to", "for", "too") or doc.is_core(start + 1, mode == "code", True):
@@ -130,10 +134,12 @@ def value_after(doc, k, mode, max_links=4):
         if mode == "date" and w == "the" and _dateish(doc.w(start + 1)):
             break
         if w in LINKS or w in ("my", "your", "his", "her", "our", "their", "a", "an", "last", "four", "digits",
-                               "first", "code", "pin", "password", "date", "id"):
+                               "first") or (w in ("code", "pin", "password", "date", "id", "number") and
+                                            doc.w(start + 1) in LINKS):
             # "the last four digits are", "my card ending in": skip, but "four" only when more number follows
             if w == "four" and not (doc.w(start + 1) in ("digits", "of", "are", "is")):
                 break
+            verb = verb or w in _LINK_VERBS or w in ("to", ":", "as", "be", "=", "like")
             start += 1
             links += 1
             continue
@@ -157,6 +163,8 @@ def value_after(doc, k, mode, max_links=4):
     if mode == "date":
         return date_run(doc, start)
     if mode == "words":
+        if not verb and start > k and not doc.is_core(start, letters=False, homophones=True):
+            return None  # "the security code ON THE BACK is ...": let the link-verb search find the value
         return words_value(doc, start)
     return None
 
@@ -166,13 +174,20 @@ _GAP_STOP = frozenset("and but so or because then please".split())
 _DATE_EXTRA = frozenset("the of slash dash and oh".split())
 
 
+_DATE_WORDS = frozenset("""monday tuesday wednesday thursday friday saturday sunday christmas xmas eve day new year's
+halloween thanksgiving easter valentine's independence""".split())
+
+
 def _dateish(w):
-    return (w in MONTHS or w in ORDINALS or w in TENS or w in TEENS or w in DIGIT_WORDS or w in SCALES
+    return (w in MONTHS or w in _DATE_WORDS or w in ORDINALS or w in TENS or w in TEENS or w in DIGIT_WORDS or w in SCALES
             or w.isdigit() or re.fullmatch(r"\d+(st|nd|rd|th)", w) is not None)
 
 
 def date_run(doc, i, max_len=10):
     """Spoken date at i: "the twenty seventh of february nineteen fifty", "october twenty first", "nineteen eighty"."""
+    while doc.w(i) in ("on", "in", "next", "this") and _dateish(doc.w(i + 1)) or doc.w(i) in ("next", "this") and \
+            doc.w(i + 1) in _DATE_WORDS:
+        i += 1
     if doc.w(i) == "the" and _dateish(doc.w(i + 1)):
         i_the = i
     else:
@@ -202,13 +217,13 @@ def words_value(doc, i, max_tokens=6):
     count = 0
     while j < doc.n and count < max_tokens:
         w = doc.words[j]
-        if doc.is_core(j, letters=True, homophones=False, nato=False):
+        if doc.is_core(j, letters=True, homophones=True, nato=False):
             j = max(doc.run(j, letters=True, homophones=True, nato=False), j + 1)
             count += 1
             continue
         if w in VALUE_STOP and not (j == i and w not in ("and", "so", "but", "please")):
             break
-        if j == i and w in FUNCTION_WORDS and w not in ("i", "my"):
+        if j == i and w in FUNCTION_WORDS and w not in ("i", "my", "all"):
             break
         j += 1
         count += 1
@@ -323,6 +338,9 @@ _EMAIL_STOP = FUNCTION_WORDS | VALUE_STOP | frozenset(
     "email e-mail mail address contact send report message write reply forward cc bcc is me at".split())
 
 
+_NOT_LOCAL = frozenset("me us him her them you it is at email mail address was are be".split())
+
+
 class EmailRecognizer(Recognizer):
     """"john dot smith at gmail dot com": a local part, "at", and a domain that ends in a known TLD after "dot" or is
     a known mail provider. The local part runs back over names, letters, number words and dot/underscore."""
@@ -342,7 +360,12 @@ class EmailRecognizer(Recognizer):
                 continue
             start = self._local(doc, a)
             if start is None:
-                continue
+                prev = doc.words[a - 1]
+                if " dot " in " " + " ".join(doc.words[a + 1:d_end]) + " " and prev.isalpha() and \
+                        prev not in _NOT_LOCAL:
+                    start = a - 1  # "hello at samjones dot co dot uk": the domain is evidence enough
+                else:
+                    continue
             res.append(Result(start, d_end, "EMAIL", 0.9, self.name))
         return res
 
@@ -492,7 +515,7 @@ airport station park beach library church pharmacy supermarket restaurant bar pu
 house apartment flat car doctor's dentist's doctors dentist hospital clinic game concert meeting""".split())
 
 
-def place_value(doc, i, max_len=7):
+def place_value(doc, i, max_len=9):
     """A place name after a location cue: tokens up to a stop word; "of/on/in/at" join two place words
     ("saint mary's hospital on fifth street")."""
     j = i
@@ -616,11 +639,12 @@ class AgeRecognizer(Recognizer):
                 continue
             if p1 in _AGE_SUBJECT or (p1 == "am" and p2 == "i") or (p1 == "is" and p2 in ("he", "she")):
                 res.append(Result(i, j, "AGE", 0.75, self.name))
-            elif p1 in ("turns", "turned", "turning", "aged", "age", "ages") or (p1 == "be" and (
+            elif p1 in ("turns", "turned", "turning", "aged", "age", "ages") or p1 == "turn" and p2 in (
+                    "i", "we", "you", "they", "will", "to", "i'll", "he'll", "she'll", "gonna", "she", "he") or (p1 == "be" and (
                     p2 in ("i'll", "he'll", "she'll", "ill") or p2 in ("will", "gonna", "to") and p3 in _AGE_SUBJECT
                     | {"i", "he", "she", "going", "we"})):
                 res.append(Result(i, j, "AGE", 0.8, self.name))
-            elif p1 in ("is", "was", "'s") and (p2 in RELATIONS or p2 in ("age",) or _looks_name(p2)):
+            elif p1 in ("is", "was", "'s", "are", "were") and (p2 in RELATIONS or p2 in ("age",) or _looks_name(p2)):
                 if p2 in ("age",) or p2 in RELATIONS and p3 in ("my", "our", "his", "her", "their", "your"):
                     res.append(Result(i, j, "AGE", 0.8, self.name))
                 elif _looks_name(p2):
