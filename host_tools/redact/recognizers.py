@@ -741,9 +741,13 @@ class MedicalRecognizer(Recognizer):
                         continue
                 if hit is None and w in MEDICAL_TERMS:
                     hit = (i, i + 1)
-                    if w in ("allergy", "allergies") and i > 0 and doc.words[i - 1] not in FUNCTION_WORDS \
-                            and doc.words[i - 1] not in VALUE_STOP:
-                        hit = (i - 1, i + 1)
+                    if w in ("allergy", "allergies", "intolerance"):
+                        a0 = i
+                        while a0 > 0 and i - a0 < 2 and doc.words[a0 - 1] not in FUNCTION_WORDS and \
+                                doc.words[a0 - 1] not in VALUE_STOP and not any(r.i <= a0 - 1 < r.j for r in
+                                                                                 ctx.results if r.type == "PERSON"):
+                            a0 -= 1
+                        hit = (a0, i + 1)
                 if hit is None and w in MEDICAL_HEADS and i > 0 and doc.words[i - 1] not in FUNCTION_WORDS and \
                         doc.words[i - 1] not in VALUE_STOP and w not in ("attack", "attacks", "condition", "failure"):
                     hit = (i - 1, i + 1)
