@@ -261,6 +261,11 @@ class SimBoard:
         tmp.write_text("1" if muted else "0")
         os.replace(tmp, self.control_file)
 
+    def inject(self, data):
+        """Put bytes on the board-to-host line between frames (line noise, a stray print)."""
+        with self._lock:
+            self._write_host(bytes(data))
+
     def led_states(self):
         """[(virtual_ms, (r, g, b)), ...] as recorded by the fake neopixel."""
         out = []

@@ -14,7 +14,7 @@ class NeoPixel:
         self._last = None
 
     def __setitem__(self, i, v):
-        self.buf[i] = tuple(v)
+        self.buf[i] = v  # keep the caller's tuple: no allocation, like the real driver
 
     def __getitem__(self, i):
         return self.buf[i]
