@@ -203,3 +203,31 @@ def test_cli_plain_and_errors(tmp_path):
     assert r.returncode == 2 and r.stdout == "" and "no such file" in r.stderr
     r = hushmic("redact-text")
     assert r.returncode == 2 and r.stdout == ""
+
+
+# ---------------------------------------------------------------- any input: well-formed spans, no exceptions
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_VOCAB = ["my", "number", "is", "five", "oh", "double", "uh", "call", "lucy", "at", "dot", "com", "card", "pin",
+          "i", "live", "in", "street", "born", "on", "march", "the", "twenty", "first", "x", "b", "and", "'s", "",
+          "555-1234", "Émile", "...", "years", "old", "i'm", "has", "asthma", "-", "zip", "code"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_VOCAB), max_size=25), st.sampled_from([" ", "  ", " \t"]))
+def test_spans_always_well_formed(words, sep):
+    text = sep.join(words)
+    spans = redact_text(text)
+    prev_end = 0
+    for s in spans:
+        assert prev_end <= s.start < s.end <= len(text)
+        assert not text[s.start].isspace() and not text[s.end - 1].isspace()
+        assert s.start == 0 or text[s.start - 1].isspace()
+        assert s.end == len(text) or text[s.end].isspace()
+        prev_end = s.end
+    apply_tags(text, spans)
+
+
+def test_written_digits_are_read_too():
+    assert redacted_words("call 555-123-4567 now") == ["555-123-4567"]

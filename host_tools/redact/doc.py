@@ -9,6 +9,7 @@ from .numbers import is_number_word, spoken_groups
 _TOKEN = re.compile(r"\S+")
 # words of a restart inside a number ("let me start again", "scratch that", "i mean")
 _RESTART = frozenset("i mean wrong that's it's start again over scratch that redo rather correction let me".split())
+_DIGITS_SEP = re.compile(r"\+?\d[\d().\-/]*\d")
 _STRIP = re.compile(r"^[^\w@']+|[^\w@']+$")
 
 
@@ -32,6 +33,8 @@ class Doc:
             w = m.group().lower()
             if not w.isalnum():
                 w = _STRIP.sub("", w).replace("\u2019", "'")
+                if _DIGITS_SEP.fullmatch(w):  # written digits from a recogniser that formats numbers: 555-123-4567
+                    w = re.sub(r"\D", "", w)
             self.starts.append(m.start())
             self.ends.append(m.end())
             self.words.append(w)

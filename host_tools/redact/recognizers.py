@@ -277,7 +277,8 @@ class DigitSequenceRecognizer(Recognizer):
                 set(doc.words[max(0, i - 3):i]) & {"phone", "card", "account", "social", "cell", "mobile"})
             after = doc.w(j)
             quantity = after in UNITS or after in MATH_WORDS or prev in MATH_WORDS
-            if len(digits) >= 7 and groups >= 3 and not nonpersonal and not (quantity and groups <= 3):
+            written = any(doc.words[k].isdigit() and len(doc.words[k]) >= 7 for k in range(i, j))
+            if len(digits) >= 7 and (groups >= 3 or written) and not nonpersonal and not (quantity and groups <= 3):
                 t = _cue_type_before(doc, i) or self._by_shape(digits)
                 score = 0.75 + (0.1 if luhn_ok(digits) else 0.0)
                 res.append(Result(i, j, t, score, self.name))
