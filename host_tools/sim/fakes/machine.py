@@ -43,7 +43,7 @@ def switch_on():
     """Is the simulated mute switch on at the current virtual time?"""
     global _control_muted, _control_last_us
     t = time.now_us()
-    if _CONTROL and t - _control_last_us >= 20000:
+    if _CONTROL and t - _control_last_us >= 5000:
         _control_last_us = t
         try:
             with open(_CONTROL) as f:
