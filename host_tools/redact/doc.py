@@ -39,7 +39,7 @@ class Doc:
             self.ends.append(m.end())
             self.words.append(w)
         self.n = len(self.words)
-        self.wordset = frozenset(self.words)
+        self.wordset = frozenset(self.words + [w[:-2] for w in self.words if w.endswith("'s")])
         self._runs = {}
 
     def w(self, i):
@@ -108,7 +108,7 @@ class Doc:
                 continue
             skip = 0
             if not w or w in FILLERS or w in NUMBER_JOINERS or w in CORRECTIONS or w in ("and", "then", "like",
-                                                                                          "point"):
+                                                                                          "point", "dot"):
                 skip = 1  # an empty word is a pause written as punctuation ("five five ... one two")
             elif w == "i" and self.w(j + 1) == "mean":
                 skip = 2

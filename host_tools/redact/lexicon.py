@@ -186,7 +186,7 @@ MEDICAL_PHRASES = [
     "iron deficiency", "vitamin d deficiency", "long covid", "std test", "hiv positive", "hay fever",
     "chronic fatigue", "carpal tunnel", "restless legs", "cerebral palsy", "spina bifida", "muscular dystrophy",
     "broken arm", "broken leg", "broken wrist", "broken ankle", "broken hip", "broken rib", "torn acl",
-    "sexually transmitted", "mental health", "substance abuse", "drinking problem",
+    "sexually transmitted", "mental health", "substance abuse", "drinking problem", "blood pressure", "blood sugar",
 ]
 MEDICAL_HEADS = _s("cancer disease disorder syndrome infection deficiency allergy allergies intolerance failure "
                    "attack attacks condition fever pain injury surgery fracture stones problems palsy")

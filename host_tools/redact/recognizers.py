@@ -20,7 +20,7 @@ ENTITY_TYPES = ("PERSON", "PHONE", "EMAIL", "ADDRESS", "POSTCODE", "CREDIT_CARD"
                 "DATE_OF_BIRTH", "AGE", "DEVICE_ID", "MEDICAL", "PASSWORD", "LOCATION")
 
 # words that may sit between a cue and its value: "my card number IS", "account ENDING IN", "pin IT'S", "code: "
-LINKS = frozenset("""is are was were 's it's its it be would should will to of number numbers no num ending ends end
+LINKS = frozenset("""is are was were 's it's its it be falls fall would should will to of number numbers no num ending ends end
 in with on as the currently now just that's thats being set change changed reset update updated new
 here goes reads read":" : - = like um uh er""".split())
 
@@ -87,7 +87,14 @@ class CueValueRecognizer(Recognizer):
         if doc.wordset.isdisjoint(self.cues):
             return out
         for i, w in enumerate(doc.words):
-            for t in self.cues.get(w, ()):
+            cands = self.cues.get(w, ())
+            if not cands and w.endswith("'s"):  # "my card's last four are ..."
+                b = w[:-2]
+                cands = [t for t in self.cues.get(b, ()) if len(t) == 1]
+                if cands and not (self.neg_before and doc.w(i - 1) in self.neg_before):
+                    out.append((i, i + 1))
+                continue
+            for t in cands:
                 if doc.phrase_at(i, t):
                     if self.neg_before and doc.w(i - 1) in self.neg_before:
                         break
@@ -99,6 +106,11 @@ class CueValueRecognizer(Recognizer):
         res = []
         for ci, cj in self.find_cues(doc):
             v = value_after(doc, cj, self.mode, self.max_links)
+            if v and self.mode == "words" and doc.w(v[1]) in ("is", "are", "was") and v[1] - v[0] <= 2:
+                # "the code TO THE GATE is 7373": what followed the cue was a qualifier, the value comes after "is"
+                v2 = value_after(doc, v[1] + 1, self.mode, self.max_links)
+                if v2:
+                    v = v2
             if not v:
                 # "the code FOR THE FRONT DOOR is ...", "the card THAT ends with ...": a few words, then a link verb
                 k = cj
@@ -127,6 +139,11 @@ def value_after(doc, k, mode, max_links=4):
         if w == "plus" and mode in ("num", "words") and doc.is_core(start + 1, homophones=True):
             j = doc.run(start + 1, letters=False, homophones=True, gap=1)
             return (start, j)
+        if w in ("four", "three", "two", "five", "six") and doc.w(start - 1) in ("last", "first") and \
+                doc.w(start + 1) in ("digits", "numbers", "of", "are", "is", "were"):
+            start += 1  # "my card's last four are ..."
+            links += 1
+            continue
         if mode in ("num", "code") and doc.is_core(start, letters=(mode == "code"), homophones=True):
             if not (w in ("to", "too", "for") and not doc.is_core(start + 1, mode == "code", True)):
                 if w not in ("to", "for", "too") or doc.is_core(start + 1, mode == "code", True):
@@ -562,6 +579,10 @@ i teach at|i grew up in|i grew up on|i'm from|i am from|i come from|originally f
 i just moved to|my hometown is|my house is on|my house is in|my house is near|our house is on|my home is in|
 my home is on|my apartment is on|my apartment is in|my flat is in|at home in|my home in|my house in|back home in|
 i'm in|i am in|i'm currently in|i am currently in|i'm near|pick me up at|pick me up from|come get me at|
+i'm currently at|i am currently at|i'm now at|i'm still at|i'm right outside|i'm outside|i am outside|we're outside|
+i'm inside|i'm by|i'm right by|we're in|we are in|we're near|my hotel is|our hotel is|my hotel is in|my hotel is at|
+i'm staying in|we're staying in|my office is|my workplace is|i'm based in|we're based in|i'm located at|
+i'm located in|
 meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|attends|i'm staying near
 """.replace("\n", "").split("|") if c.strip()]
 
@@ -594,8 +615,8 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
                     # "i'm in a meeting" is not a place: need a proper noun
                     if doc.w(k) in eng or doc.w(k) in FUNCTION_WORDS or is_number_word(doc.w(k)):
                         break
-                if t[-1] == "outside":
-                    v = place_value(doc, k + 1) if doc.w(k) in ("of", "at") else None
+                if t[-1] == "outside" and doc.w(k) in ("of", "at"):
+                    v = place_value(doc, k + 1)
                 else:
                     v = place_value(doc, k)
                 if v:
@@ -964,6 +985,9 @@ def _cue_recognizers():
         R("ADDRESS", ["address", "home address", "billing address", "shipping address", "mailing address",
                       "delivery address", "street address", "postal address", "new address"], "words", 0.8,
           neg_before={"email", "e-mail", "mac", "ip", "web", "website", "wallet", "bitcoin", "crypto", "return"}),
+        R("ID_NUMBER", ["username", "user name", "login", "login name", "user id", "handle", "screen name",
+                        "gamertag", "account name"], "words", 0.8),
+        R("DEVICE_ID", ["ip address", "ip", "i p address", "ip number"], "code", 0.85),
         R("PASSWORD", ["digits on the back", "three digits on the back", "numbers on the back", "back of the card",
                        "security question", "security questions", "secret question", "password", "passcode", "passphrase", "pass code", "pin", "pin number", "pin code",
                        "door code", "garage code", "gate code", "alarm code", "entry code", "access code",
