@@ -194,3 +194,15 @@ MEDICAL_GENERAL_CUES = _s("symptoms symptom signs causes cause cure contagious d
                           "prevent prevention risk risks facts spread common")
 PERSONAL_MARKERS = _s("i i'm i've i'd im ive my me mine he she his her he's she's hes shes him they their "
                       "has have had diagnosed")
+
+# services, brands and devices people name to an assistant: never a person, a drug or a condition
+BRANDS = _s("""
+netflix hulu spotify pandora youtube amazon alexa siri google cortana bixby apple iphone ipad ipod airpods macbook
+imac android samsung galaxy pixel kindle roku firestick chromecast sonos nest ecobee ring arlo fitbit garmin peloton
+xbox playstation ps5 nintendo switch steam twitch disney hbo max paramount peacock audible uber lyft doordash
+grubhub instacart ubereats postmates fedex ups usps dhl walmart target costco kroger safeway walgreens cvs ikea
+starbucks mcdonald's mcdonalds chipotle dominos domino's subway wendy's kfc tesla toyota honda ford chevy bmw audi
+paypal venmo zelle cashapp chase citi amex facebook instagram tiktok snapchat whatsapp messenger telegram signal
+zoom skype teams slack gmail outlook yahoo hotmail icloud dropbox wikipedia reddit twitter linkedin pinterest
+tinder bumble duolingo waze yelp airbnb expedia tripadvisor philips hue wemo tado dyson roomba vizio lg sony bose
+""")

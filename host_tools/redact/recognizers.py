@@ -8,7 +8,7 @@ not any particular sentence.
 import re
 
 from .doc import Doc, Result
-from .lexicon import (DIGIT_WORDS, EMAIL_JOINERS, EMAIL_PROVIDERS, EMAIL_TLDS, EMERGENCY_NUMBERS, FUNCTION_WORDS,
+from .lexicon import (BRANDS, DIGIT_WORDS, EMAIL_JOINERS, EMAIL_PROVIDERS, EMAIL_TLDS, EMERGENCY_NUMBERS, FUNCTION_WORDS,
                       KNOWLEDGE_CUES, LETTERS, MATH_WORDS, MEDIA_CUES, MEDICAL_GENERAL_CUES, MEDICAL_HEADS,
                       MEDICAL_PHRASES, MEDICAL_TERMS, MONTHS, NATO, NONPERSONAL_NUMBER_OWNERS, ORDINALS,
                       PERSONAL_MARKERS, RELATIONS, SCALES, STREET_TYPES, TEENS, TENS, TITLES, UNIT_WORDS, UNITS,
@@ -733,11 +733,11 @@ class MedicalRecognizer(Recognizer):
                     c = None
                 if hit is None and w in ("have", "has", "had", "got") and doc.w(i - 1) not in ("what", "do", "does"):
                     k = i + 1
-                    while doc.w(k) in ("a", "an", "some", "bad", "severe", "mild", "chronic"):
+                    while doc.w(k) in ("severe", "mild", "chronic", "bad"):
                         k += 1
                     b = doc.w(k)[:-2] if doc.w(k).endswith("'s") else doc.w(k)
                     if b and b.isalpha() and b not in eng and b not in fn and b not in FUNCTION_WORDS and \
-                            not is_number_word(b) and len(b) > 2:
+                            not is_number_word(b) and len(b) > 2 and b not in BRANDS:
                         res.append(Result(k, k + 1, "MEDICAL", 0.6, self.name))
                         i = k + 1
                         continue
@@ -749,14 +749,14 @@ class MedicalRecognizer(Recognizer):
                     while doc.w(k) in ("my", "his", "her", "the", "some", "more"):
                         k += 1
                     b = doc.w(k)
-                    if b and b.isalpha() and (b in MEDICAL_TERMS or b not in eng and b not in fn) and \
-                            not is_number_word(b):
+                    if b and b.isalpha() and (b in MEDICAL_TERMS or b not in eng and b not in fn and b not in BRANDS) \
+                            and not is_number_word(b):
                         res.append(Result(k, k + 1, "MEDICAL", 0.7, self.name))
                         i = k + 1
                         continue
                 if hit is None and w in _MED_SLOT_AFTER and i > 0:
                     b = doc.words[i - 1]
-                    if b.isalpha() and b not in eng and b not in fn and not is_number_word(b) and \
+                    if b.isalpha() and b not in eng and b not in fn and not is_number_word(b) and b not in BRANDS and \
                             doc.w(i - 2) in ("my", "his", "her", "their", "our", "the", "a"):
                         res.append(Result(i - 1, i, "MEDICAL", 0.7, self.name))
                         i += 1
@@ -795,7 +795,7 @@ _NAME_INTRO = [_tup(c) for c in ("this is", "my name is", "my name's", "name is"
                                  "forward this to", "forward it to", "save as", "as", "and", "with", "from", "to", "for",
                                  "add", "send", "write to", "write", "named", "called", "whose name is", "say hi to",
                                  "say hello to", "wish", "happy birthday to", "happy birthday")]
-_NOT_NAME = FUNCTION_WORDS | RELATIONS | VALUE_STOP | UNITS | MONTHS | MEDIA_CUES | frozenset(
+_NOT_NAME = FUNCTION_WORDS | RELATIONS | VALUE_STOP | UNITS | MONTHS | MEDIA_CUES | BRANDS | frozenset(
     """monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night noon midnight
     everyone everybody back home work office mom dad god siri alexa google cortana lights light music timer alarm
     reminder list contacts contact number phone email message text call someone somebody people
@@ -813,6 +813,10 @@ abby betty kitty nancy timothy stan molly polly dolly sally jill jackie andy ben
 ricky nicky micky vicky tommy bridget carol""".split())
 _SUBJECT_VERBS = frozenset("""has had is was needs needed wants wanted said says called texted asked told likes loves
 hates can can't cannot will won't should must just also doesn't didn't isn't wasn't gets got takes took""".split())
+_FOR_OBJECTS = frozenset("""gift present card table reservation appointment ticket tickets message note flowers cake
+party surprise something anything room seat it this one""".split())
+_FROM_OBJECTS = frozenset("""message messages text texts email emails call calls letter note gift present package
+voicemail voicemails anything news card it this""".split())
 _CONTACT_BOOK = frozenset("contacts contact phonebook favorites favourites".split())
 _GIVING = frozenset("send sent give gave message text email write forward reply say talk speak ship deliver mail "
                     "post hand pass introduce".split())
@@ -916,6 +920,10 @@ class PersonRecognizer(Recognizer):
                                 break
                             if t == ("as",) and "save" not in doc.wordset and "add" not in doc.wordset:
                                 break
+                            if t == ("for",) and doc.w(i - 2) not in _FOR_OBJECTS:
+                                break
+                            if t == ("from",) and doc.w(i - 2) not in _FROM_OBJECTS:
+                                break
                             b = base(w)
                             contactish = (t == ("and",) or t == ("add",) and doc.wordset & _CONTACT_BOOK
                                           or t == ("to",) and doc.wordset & _GIVING)
@@ -939,7 +947,7 @@ class PersonRecognizer(Recognizer):
             if bare(w):
                 # "weather in austin", "flights to paris": a place, unless a surname follows
                 j = extend(i)
-                if p1 in ("in", "near", "to", "from", "at", "of", "around", "via") and (
+                if p1 in ("in", "near", "to", "from", "at", "of", "around", "via", "for", "about", "by", "into") and (
                         j == i + 1 or not all(doc.words[k] in ln and doc.words[k] not in US_STATES
                                               for k in range(i + 1, j))):
                     continue
