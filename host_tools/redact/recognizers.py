@@ -563,6 +563,11 @@ def place_value(doc, i, max_len=9):
     return (i, last)
 
 
+_WHERE_I = [_tup(c) for c in ("where i live", "where we live", "where i work", "where i'm staying", "where i am",
+                                "where i'm", "where we are", "where we're staying", "where my office is",
+                                "where my kids go to school", "where i grew up", "where i'm from")]
+
+
 class LocationRecognizer(Recognizer):
     """Places tied to the speaker or someone they know: "i live in ...", "i'm at ...", "my office is on ...",
     "my kids go to ...", "at home in ...". Places in general requests ("weather in boston") are left alone."""
@@ -586,6 +591,24 @@ i'm located in|
 meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|attends|i'm staying near
 """.replace("\n", "").split("|") if c.strip()]
 
+    def _after_cues(self, doc, res):
+        """Cues after the place: "the weather in leeds where i live"; "i'm a nurse at X" (a job, then "at")."""
+        if "where" in doc.wordset:
+            for i, w in enumerate(doc.words):
+                if w == "where" and any(doc.phrase_at(i, t) for t in _WHERE_I):
+                    for k in range(i - 1, max(-1, i - 6), -1):
+                        if doc.words[k] in ("in", "at", "near", "on"):
+                            if k + 1 < i:
+                                res.append(Result(k + 1, i, "LOCATION", 0.8, self.name))
+                            break
+                        if doc.words[k] in VALUE_STOP or doc.words[k] in FUNCTION_WORDS and doc.words[k] != "the":
+                            break
+        for i in range(doc.n - 3):
+            if doc.words[i] in ("i'm", "im") and doc.words[i + 1] in ("a", "an") and doc.words[i + 3] in ("at", "in"):
+                v = place_value(doc, i + 4)
+                if v and doc.words[i + 2].isalpha() and doc.words[i + 2] not in FUNCTION_WORDS:
+                    res.append(Result(v[0], v[1], "LOCATION", 0.8, self.name))
+
     def __init__(self):
         self.by_first = {}
         for t in self.CUES:
@@ -595,6 +618,7 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
 
     def analyze(self, doc, ctx):
         res = []
+        self._after_cues(doc, res)
         if doc.wordset.isdisjoint(self.by_first):
             return res
         eng = english_words()
@@ -794,7 +818,9 @@ _NAME_INTRO = [_tup(c) for c in ("this is", "my name is", "my name's", "name is"
                                  "letter to", "note to", "reply to", "respond to", "send it to", "send this to",
                                  "forward this to", "forward it to", "save as", "as", "and", "with", "from", "to", "for",
                                  "add", "send", "write to", "write", "named", "called", "whose name is", "say hi to",
-                                 "say hello to", "wish", "happy birthday to", "happy birthday")]
+                                 "say hello to", "wish", "happy birthday to", "happy birthday", "last name is",
+                                 "surname is", "first name is", "family name is", "middle name is", "spelled",
+                                 "spelt", "last name's", "surname's", "first name's")]
 _NOT_NAME = FUNCTION_WORDS | RELATIONS | VALUE_STOP | UNITS | MONTHS | MEDIA_CUES | BRANDS | frozenset(
     """monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night noon midnight
     everyone everybody back home work office mom dad god siri alexa google cortana lights light music timer alarm
@@ -875,7 +901,9 @@ class PersonRecognizer(Recognizer):
             while j < doc.n and j - i < 3 and surname(doc.words[j]):
                 j += 1
                 if doc.words[j - 1].endswith("'s"):
-                    break
+                    return j
+            if len(doc.w(j)) == 1 and doc.w(j) in LETTERS and len(doc.w(j + 1)) == 1 and doc.w(j + 1) in LETTERS:
+                j = max(j, doc.run(j, letters=True, nato=False))  # "anna k o w a l s k a"
             return j
 
         def add(i, score, why):
@@ -939,6 +967,13 @@ class PersonRecognizer(Recognizer):
                         break
             if strong and media and p1 not in _CONTACT_VERBS and p1 not in TITLES:
                 strong = w in fn and w not in eng and not ctx.knowledge
+            if strong and len(w) == 1 and w in LETTERS and (len(doc.w(i + 1)) == 1 or doc.w(i + 1) in NATO):
+                # a spelled name: "my last name is s m i t h"
+                j = doc.run(i, letters=True)
+                if j - i >= 2:
+                    res.append(Result(i, j, "PERSON", 0.85, "person_spelled"))
+                    taken.update(range(i, j))
+                    continue
             if strong and strongish(w):
                 add(i, 0.85, "person_cue")
                 continue
