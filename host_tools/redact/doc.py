@@ -53,7 +53,7 @@ class Doc:
             return False
         if w in ("oh", "o"):
             # "oh" is zero only next to another number word ("oh seven", "five oh five")
-            return self._num_near(i)
+            return self._num_near(i) or (letters and w == "o")
         if w in REPEATERS:
             return self.is_core(i + 1, letters, homophones, nato) and self.w(i + 1) not in REPEATERS
         if w.isdigit() or w in DIGIT_WORDS or w in TEENS or w in TENS or w in SCALES:
