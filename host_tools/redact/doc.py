@@ -45,6 +45,18 @@ class Doc:
     def w(self, i):
         return self.words[i] if 0 <= i < self.n else ""
 
+    def prevs(self, i, n):
+        """The n words before i, nearest last, skipping fillers ("i'm uh thirty five"): a tuple, padded with ""."""
+        out = []
+        k = i - 1
+        while k >= 0 and len(out) < n:
+            if self.words[k] not in FILLERS and self.words[k]:
+                out.append(self.words[k])
+            k -= 1
+        while len(out) < n:
+            out.append("")
+        return tuple(reversed(out))
+
     # ------------------------------------------------------------ number / code runs
     def is_core(self, i, letters=False, homophones=False, nato=True):
         """Can token i carry digits (or letters, for codes) by itself?"""

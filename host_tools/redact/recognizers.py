@@ -8,7 +8,7 @@ not any particular sentence.
 import re
 
 from .doc import Doc, Result
-from .lexicon import (BRANDS, DIGIT_WORDS, EMAIL_JOINERS, EMAIL_PROVIDERS, EMAIL_TLDS, EMERGENCY_NUMBERS, FUNCTION_WORDS,
+from .lexicon import (BRANDS, DIGIT_WORDS, FILLERS, EMAIL_JOINERS, EMAIL_PROVIDERS, EMAIL_TLDS, EMERGENCY_NUMBERS, FUNCTION_WORDS,
                       KNOWLEDGE_CUES, LETTERS, MATH_WORDS, MEDIA_CUES, MEDICAL_GENERAL_CUES, MEDICAL_HEADS,
                       MEDICAL_PHRASES, MEDICAL_TERMS, MONTHS, NATO, NONPERSONAL_NUMBER_OWNERS, ORDINALS,
                       PERSONAL_MARKERS, RELATIONS, SCALES, STREET_TYPES, TEENS, TENS, TITLES, UNIT_WORDS, UNITS,
@@ -679,7 +679,7 @@ class AgeRecognizer(Recognizer):
                     continue
                 res.append(Result(i, j, "AGE", 0.85, self.name))
                 continue
-            p1, p2, p3 = doc.w(i - 1), doc.w(i - 2), doc.w(i - 3)
+            p3, p2, p1 = doc.prevs(i, 3)
             if nxt in UNITS or nxt in MATH_WORDS or (nxt in _AGE_NEG_NEXT and p1 not in ("turns", "turned",
                                                                                           "turning")):
                 continue
@@ -821,7 +821,7 @@ _NAME_INTRO = [_tup(c) for c in ("this is", "my name is", "my name's", "name is"
                                  "say hello to", "wish", "happy birthday to", "happy birthday", "last name is",
                                  "surname is", "first name is", "family name is", "middle name is", "spelled",
                                  "spelt", "last name's", "surname's", "first name's")]
-_NOT_NAME = FUNCTION_WORDS | RELATIONS | VALUE_STOP | UNITS | MONTHS | MEDIA_CUES | BRANDS | frozenset(
+_NOT_NAME = FUNCTION_WORDS | RELATIONS | VALUE_STOP | UNITS | MONTHS | MEDIA_CUES | BRANDS | FILLERS | frozenset(
     """monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night noon midnight
     everyone everybody back home work office mom dad god siri alexa google cortana lights light music timer alarm
     reminder list contacts contact number phone email message text call someone somebody people
@@ -920,7 +920,7 @@ class PersonRecognizer(Recognizer):
             if i in taken or not w:
                 continue
             strong = False
-            p1, p2 = doc.w(i - 1), doc.w(i - 2)
+            p2, p1 = doc.prevs(i, 2)
             # titles: "doctor fischer", "mrs chen"
             if p1 in TITLES and p1 not in ("father", "sister") or p1 in ("mr", "mrs", "ms"):
                 strong = True
@@ -936,9 +936,12 @@ class PersonRecognizer(Recognizer):
                 strong = True
             elif w.endswith("'s") and doc.w(i + 1) in _POSSESSED:
                 strong = True
+            elif w.endswith("s") and doc.w(i + 1) in _POSSESSED and w[:-1] in fn and w[:-1] not in eng and \
+                    w not in fn:
+                strong = True  # "olivias birthday": a possessive written without the apostrophe
             else:
                 for t in self.intro.get(p1, ()):
-                    if tuple(doc.words[i - len(t):i]) == t:
+                    if doc.prevs(i, len(t)) == t:
                         if t[-1] in ("i'm", "i", "am", "im", "it's", "its") and (doc.w(i + 1) in ("years", "year")):
                             break
                         if t in (("and",), ("with",), ("from",), ("to",), ("for",), ("as",), ("add",), ("send",),
