@@ -78,7 +78,6 @@ def _group(ws, i, homophones):
             return str(SCALES[w]), i + 1
         return None
     val, j = cur
-    digit_only = ws[i] in DIGIT_WORDS and (j == i + 1)
     if ws[i] in ("oh", "o", "zero", "nought", "naught", "nil"):
         return "0", j
     seen_scale = False
@@ -106,7 +105,6 @@ def _group(ws, i, homophones):
             continue
         v2, j = nxt
         val += v2
-    del digit_only
     total += val
     if not seen_scale:
         return str(val), j

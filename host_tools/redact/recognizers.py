@@ -145,9 +145,9 @@ def value_after(doc, k, mode, max_links=4):
             links += 1
             continue
         if mode in ("num", "code") and doc.is_core(start, letters=(mode == "code"), homophones=True):
-            if not (w in ("to", "too", "for") and not doc.is_core(start + 1, mode == "code", True)):
-                if w not in ("to", "for", "too") or doc.is_core(start + 1, mode == "code", True):
-                    break
+            # a homophone ("to", "for") starts the value only when more number follows it
+            if w not in ("to", "too", "for") or doc.is_core(start + 1, mode == "code", True):
+                break
         if mode == "date" and w == "the" and _dateish(doc.w(start + 1)):
             break
         if w in LINKS or w in ("my", "your", "his", "her", "our", "their", "a", "an", "last", "four", "digits",
@@ -523,10 +523,6 @@ class AddressRecognizer(Recognizer):
         return None
 
 
-class PostcodeCueRecognizer(CueValueRecognizer):
-    pass
-
-
 _LOC_CONNECT = frozenset("of on in at near the de la".split())
 _GENERIC_PLACES = frozenset("""home work school bed lunch dinner breakfast the a my office gym store shop mall bank
 airport station park beach library church pharmacy supermarket restaurant bar pub cafe hotel movies cinema party
@@ -743,18 +739,19 @@ class MedicalRecognizer(Recognizer):
                     hit = (i, i + len(p))
                     break
             if hit is None:
+                opened = None
                 for c in self.OPEN_INDEX.get(w, ()):
-                    if c[0] == w and doc.phrase_at(i, c):
+                    if doc.phrase_at(i, c):
+                        # "diagnosed with X", "allergic to X": whatever follows is the condition
                         k = i + len(c)
                         while doc.w(k) in ("a", "an", "the", "my", "some"):
                             k += 1
-                        v = place_value(doc, k, max_len=4)
-                        if v:
-                            res.append(Result(v[0], v[1], "MEDICAL", 0.8, self.name))
-                            i = v[1]
+                        opened = place_value(doc, k, max_len=4)
                         break
-                else:
-                    c = None
+                if opened:
+                    res.append(Result(opened[0], opened[1], "MEDICAL", 0.8, self.name))
+                    i = opened[1]
+                    continue
                 if hit is None and w in ("have", "has", "had", "got") and doc.w(i - 1) not in ("what", "do", "does"):
                     k = i + 1
                     while doc.w(k) in ("severe", "mild", "chronic", "bad"):
