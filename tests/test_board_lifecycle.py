@@ -8,38 +8,15 @@ import pytest
 
 from hushmic.link import BoardConnection
 from hushmic.protocol import _load_firmware_module, wire
-from hushmic.sim.launcher import SimBoard
-from vmtools import needs_vm
+from vmtools import collect, needs_vm
 
 SPEECH = Path(__file__).parent / "fixtures" / "sim" / "speech.wav"
 BOARDS = Path(__file__).resolve().parents[1] / "boards" / "esp32_s3"
 profile = _load_firmware_module("profile")
 
 
-def collect(conn, seconds, until=None):
-    out = []
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        for m in conn.read():
-            out.append(m)
-            if until and until(m):
-                return out
-    return out
 
 
-@pytest.fixture
-def sim(tmp_path):
-    made = []
-
-    def make(**kw):
-        b = SimBoard(SPEECH, workdir=tmp_path / f"b{len(made)}", **kw)
-        b.start()
-        made.append(b)
-        return b
-
-    yield make
-    for b in made:
-        b.stop()
 
 
 @needs_vm

@@ -9,13 +9,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from hushmic import audio_io, protocol
 from hushmic.link import BoardConnection
 from hushmic.protocol import wire
-from hushmic.sim.launcher import SimBoard
-from vmtools import needs_vm
+from vmtools import collect, needs_vm
 
 pytestmark = needs_vm
 SPEECH = Path(__file__).parent / "fixtures" / "sim" / "speech.wav"
@@ -31,30 +29,8 @@ def events(stdout):
     return [json.loads(l) for l in stdout.splitlines() if l.strip()]
 
 
-def collect(conn, seconds, until=None):
-    out = []
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        for m in conn.read():
-            out.append(m)
-            if until and until(m):
-                return out
-    return out
 
 
-@pytest.fixture
-def sim(tmp_path):
-    boards = []
-
-    def make(**kw):
-        b = SimBoard(kw.pop("wav", SPEECH), workdir=tmp_path / f"sim{len(boards)}", **kw)
-        b.start()
-        boards.append(b)
-        return b
-
-    yield make
-    for b in boards:
-        b.stop()
 
 
 def test_realtime_20s_stream_arrives_complete(tmp_path):

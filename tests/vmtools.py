@@ -33,3 +33,38 @@ def run_vm(script, paths=(FIRMWARE,), sim_config=None, timeout=120, heapsize="25
                            timeout=timeout, cwd=cwd or d)
     assert r.returncode == 0, f"VM failed (rc {r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-2000:]}"
     return r.stdout
+
+
+SPEECH_WAV = REPO / "tests" / "fixtures" / "sim" / "speech.wav"
+
+
+def collect(conn, seconds, until=None):
+    """Messages read from a BoardConnection for up to `seconds`, stopping early after one where until(m) holds."""
+    import time
+
+    out = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for m in conn.read():
+            out.append(m)
+            if until and until(m):
+                return out
+    return out
+
+
+@pytest.fixture
+def sim(tmp_path):
+    """Factory for simulated boards (fed from the speech fixture unless wav= is given), stopped after the test."""
+    from hushmic.sim.launcher import SimBoard
+
+    boards = []
+
+    def make(**kw):
+        b = SimBoard(kw.pop("wav", SPEECH_WAV), workdir=tmp_path / f"sim{len(boards)}", **kw)
+        b.start()
+        boards.append(b)
+        return b
+
+    yield make
+    for b in boards:
+        b.stop()
