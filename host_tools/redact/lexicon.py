@@ -206,3 +206,16 @@ paypal venmo zelle cashapp chase citi amex facebook instagram tiktok snapchat wh
 zoom skype teams slack gmail outlook yahoo hotmail icloud dropbox wikipedia reddit twitter linkedin pinterest
 tinder bumble duolingo waze yelp airbnb expedia tripadvisor philips hue wemo tado dyson roomba vizio lg sony bose
 """)
+
+# places that are also first names ("austin", "charlotte", "paris"): a bare mention is a place, not a person
+# (a contact cue still wins: "call paris" is a person)
+PLACE_NAMES = _s("""
+austin dallas houston charlotte madison jackson phoenix aurora florence paris sydney victoria lincoln denver orlando
+chester savannah raleigh tyler columbus augusta camden cleveland eugene helena beverly jordan israel india georgia
+virginia carolina chelsea york kent clifton troy marion salem mobile montgomery nashville memphis logan dayton
+boston seattle portland chicago atlanta miami tampa albany buffalo richmond arlington lafayette quincy vernon
+warren hamilton clinton franklin springfield burlington dover bristol leeds london oxford cambridge bath wells
+durham lancaster preston derby stafford hereford brighton kingston regina adelaide perth darwin brisbane hobart
+geneva vienna berlin dublin milan siena valencia alexandria cairo lima santiago houston sacramento fresno reno
+tucson mesa tulsa wichita omaha boise laramie casper cheyenne billings missoula fargo sioux topeka provo ogden
+""")

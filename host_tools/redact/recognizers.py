@@ -8,7 +8,7 @@ not any particular sentence.
 import re
 
 from .doc import Doc, Result
-from .lexicon import (BRANDS, DIGIT_WORDS, FILLERS, EMAIL_JOINERS, EMAIL_PROVIDERS, EMAIL_TLDS, EMERGENCY_NUMBERS, FUNCTION_WORDS,
+from .lexicon import (BRANDS, DIGIT_WORDS, FILLERS, PLACE_NAMES, EMAIL_JOINERS, EMAIL_PROVIDERS, EMAIL_TLDS, EMERGENCY_NUMBERS, FUNCTION_WORDS,
                       KNOWLEDGE_CUES, LETTERS, MATH_WORDS, MEDIA_CUES, MEDICAL_GENERAL_CUES, MEDICAL_HEADS,
                       MEDICAL_PHRASES, MEDICAL_TERMS, MONTHS, NATO, NONPERSONAL_NUMBER_OWNERS, ORDINALS,
                       PERSONAL_MARKERS, RELATIONS, SCALES, STREET_TYPES, TEENS, TENS, TITLES, UNIT_WORDS, UNITS,
@@ -651,7 +651,8 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
 # ====================================================================== age
 _AGE_SUBJECT = frozenset("i'm im he's she's hes shes they're".split())
 _AGE_NEG_NEXT = UNITS | MATH_WORDS | frozenset("away behind ahead late early short over under out of for on at in "
-                                               "to percent points blocks stops floors feet foot".split())
+                                               "to percent points blocks stops floors feet foot step block stop "
+                                               "floor level point more less too".split())
 
 
 class AgeRecognizer(Recognizer):
@@ -840,6 +841,8 @@ _FOR_OBJECTS = frozenset("""gift present card table reservation appointment tick
 party surprise something anything room seat it this one""".split())
 _FROM_OBJECTS = frozenset("""message messages text texts email emails call calls letter note gift present package
 voicemail voicemails anything news card it this""".split())
+_PERSON_VERBS = frozenset("has had needs needed wants wanted said says called texted asked told likes loves hates "
+                          "gets got takes took".split())
 _CONTACT_BOOK = frozenset("contacts contact phonebook favorites favourites".split())
 _GIVING = frozenset("send sent give gave message text email write forward reply say talk speak ship deliver mail "
                     "post hand pass introduce".split())
@@ -880,6 +883,8 @@ class PersonRecognizer(Recognizer):
         def bare(w):  # acceptable with no cue at all
             b = base(w)
             if w in _NOT_NAME or b in _NOT_NAME or w in _CONTRACTIONS or (b in eng and b not in NAME_OVER_WORD):
+                return False
+            if b in PLACE_NAMES:
                 return False
             return fn.get(b, 10 ** 9) <= 1500
 
@@ -929,7 +934,8 @@ class PersonRecognizer(Recognizer):
                 strong = b not in eng or b in NAME_OVER_WORD or (
                     fn.get(b, 10 ** 9) <= 1000 and b not in _SUBJECT_VERBS and b not in ("rose", "may", "will"))
             elif (i == 0 or p1 in ("and", "but", "so", "because", "that", "since", "if")) and \
-                    doc.w(i + 1) in _SUBJECT_VERBS and (base(w) in fn or base(w) not in eng):
+                    doc.w(i + 1) in _SUBJECT_VERBS and (base(w) in fn or base(w) not in eng) and not (
+                    base(w) in PLACE_NAMES and doc.w(i + 1) not in _PERSON_VERBS):
                 strong = True
             elif w.endswith("'s") and doc.w(i + 1) in _POSSESSED:
                 strong = True
