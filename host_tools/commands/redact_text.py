@@ -77,7 +77,7 @@ def run(args):
         close = False
     else:
         try:
-            stream = open(args.jsonl, encoding="utf-8", errors="replace")
+            stream = open(args.jsonl, encoding="utf-8-sig", errors="replace")
         except FileNotFoundError:
             raise BadInput(f"{args.jsonl}: no such file") from None
         except IsADirectoryError:
@@ -88,6 +88,8 @@ def run(args):
     try:
         for lineno, line in enumerate(stream):
             line = line.rstrip("\r\n")
+            if lineno == 0:
+                line = line.lstrip("\ufeff")
             if not line.strip():
                 emit_json({"id": lineno, "error": f"line {lineno + 1}: empty line"})
                 continue
