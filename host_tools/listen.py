@@ -3,7 +3,20 @@
 Data flow per board: BoardReader thread (link.py) -> queue -> Listener.handle() on the main thread, which assembles
 utterances from segment_start / audio / segment_end, checks every audio frame against the mute state, and hands
 finished utterances to a single worker thread for the pipeline. Events go to `emit` (JSON lines or the live view).
+
+Timelines. Every event time `t` is `fno / 100 + offset` for the board's frame number `fno` (10 ms units since the
+board booted). A simulated board gives its offset (the WAV second at which its VM booted, so a replugged board goes
+on where the WAV was). A real board has none: its offset is set at each (re)connect from the board's uptime so that
+`t` counts seconds since `listen` started, and stays monotonic across resets and replugs.
+
+Robustness:
+- a disconnect (cable, reset) closes the board's open utterance as truncated: it is saved, never dropped; the reader
+  thread reconnects with backoff and restarts the stream;
+- a board that resets without the port going away (USB-UART bridges) is noticed by its uptime going backwards;
+  the open utterance is closed as truncated and the stream restarted;
+- a new boot restarts frame numbers, so per-boot state (mute windows, counters) is rebased at every connect.
 """
+import collections
 import queue
 import sys
 import threading
@@ -14,9 +27,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .link import BoardConnection, BoardReader
+from .protocol import wire
 
 FRAME = 160
 RATE = 16000
+KEEP_RECENT = 10000  # bounded history (utterance list, latencies) so a listen that runs for days stays flat
 
 
 @dataclass
@@ -52,12 +67,14 @@ class Utterance:
 class BoardState:
     name: str
     reader: BoardReader
-    offset_fn: object
+    offset_fn: object  # None: a real board (host timeline, see module doc)
     offset: float = 0.0
+    offset_pending: bool = False
     hello: dict = None
     muted: bool = False
     mute_since_fno: int = None
-    mute_windows: list = field(default_factory=list)  # [(start_fno+offset*100, end), ...] on the host timeline
+    mute_since_t: float = None  # for the store: session timeline seconds
+    mute_windows: list = field(default_factory=list)  # [(start_fno, end_fno), ...] of this boot
     mic_silent: object = None
     utt: Utterance = None
     last_fno: int = 0
@@ -67,11 +84,16 @@ class BoardState:
     audio_while_muted: int = 0
     sent_this_boot: int = 0
     sent_prev_boots: int = 0
+    received_this_boot: int = 0
+    boot_check: bool = False
     level_db: float = -120.0
     noise_floor: float = None
     state: str = "connecting"
     connected: bool = False
+    connects: int = 0
+    resets_seen: int = 0
     last_status: dict = None
+    utterances_saved: int = 0
 
     def t(self, fno):
         return round(fno / 100.0 + self.offset, 3)
@@ -79,7 +101,8 @@ class BoardState:
 
 class Listener:
     def __init__(self, boards, emit, pipeline=None, store=None, save_audio_len=None, multi=False, say=None):
-        """boards: list of (name, port, offset_fn, config). emit(event_dict) is called from any thread."""
+        """boards: list of (name, port, offset_fn, config); offset_fn None for a real board.
+        emit(event_dict) is called from the main thread and the pipeline worker (serialised by a lock)."""
         self.q = queue.Queue()
         self.emit_raw = emit
         self._emit_lock = threading.Lock()
@@ -92,13 +115,17 @@ class Listener:
             r = BoardReader(BoardConnection(port, name), self.q, config=config, offset_fn=offset_fn)
             self.boards[name] = BoardState(name, r, offset_fn)
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline")
-        self.pending = []
+        self.pending = collections.deque()
         self.next_segment = 0
         self.sessions = {}
         self.audio_out = np.zeros(save_audio_len, dtype=np.int16) if save_audio_len else None
-        self.latencies = []
+        self.latencies = collections.deque(maxlen=KEEP_RECENT)  # end of speech -> utterance saved, seconds
         self.fatal = None
-        self.utterances = []
+        self.utterances = collections.deque(maxlen=KEEP_RECENT)  # (board, segment, start, end, truncated)
+        self.saved = collections.deque(maxlen=KEEP_RECENT)  # (board, segment, utterance id or None)
+        self.t0 = time.monotonic()
+        self._shut = False
+        self._worker_errors = 0
 
     # ---- output ------------------------------------------------------------------------------------------------
     def emit(self, board, event, t, **fields):
@@ -109,8 +136,12 @@ class Listener:
         with self._emit_lock:
             self.emit_raw(ev)
 
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
     # ---- lifecycle ---------------------------------------------------------------------------------------------
     def start(self):
+        self.t0 = time.monotonic()
         for b in self.boards.values():
             b.reader.start()
 
@@ -122,13 +153,18 @@ class Listener:
         for b in self.boards.values():
             b.reader.request("status")
 
-    def shutdown(self):
+    def shutdown(self, timeout=120):
+        """Close open utterances (truncated), finish the pipeline, stop readers, close sessions. Idempotent."""
+        if self._shut:
+            return
+        self._shut = True
         for b in self.boards.values():
             if b.utt is not None:
                 self._close_utt(b, None, truncated=True)
-        for f in self.pending:
+        while self.pending:
+            f = self.pending.popleft()
             try:
-                f.result(timeout=120)
+                f.result(timeout=timeout)
             except Exception:
                 pass
         self.worker.shutdown(wait=True)
@@ -139,8 +175,12 @@ class Listener:
             b.reader.conn.close()
         if self.store is not None:
             for name, sid in self.sessions.items():
+                b = self.boards[name]
                 try:
-                    self.store.close_session(sid, self.board_stats(self.boards[name]))
+                    if b.muted and b.mute_since_t is not None:
+                        self.store.add_mute(sid, b.mute_since_t, None)  # still muted when the session ended
+                        b.mute_since_t = None
+                    self.store.close_session(sid, self.board_stats(b))
                 except Exception:
                     pass
 
@@ -150,6 +190,7 @@ class Listener:
         try:
             name, m = self.q.get(timeout=timeout)
         except queue.Empty:
+            self._reap()
             return 0
         while True:
             self.handle(self.boards[name], m)
@@ -157,7 +198,12 @@ class Listener:
             try:
                 name, m = self.q.get_nowait()
             except queue.Empty:
+                self._reap()
                 return n
+
+    def _reap(self):
+        while self.pending and self.pending[0].done():
+            self.pending.popleft()
 
     # ---- message handling --------------------------------------------------------------------------------------
     def handle(self, b, m):
@@ -166,13 +212,12 @@ class Listener:
         if k == "audio":
             self._audio(b, f)
         elif k == "heartbeat":
-            if f["frames_sent"] < b.sent_this_boot:  # the board rebooted: its counters restarted
-                b.sent_prev_boots += b.sent_this_boot
-            b.sent_this_boot = f["frames_sent"]
-            b.uptime_ms = f["uptime_ms"]
+            self._uptime(b, f["uptime_ms"])
+            b.sent_this_boot = max(b.sent_this_boot, f["frames_sent"])
             b.noise_floor = f["noise_floor"] / 10.0
             b.state = f["state"]
         elif k == "segment_start":
+            self._fix_offset(b, f["fno"])
             if b.utt is not None:
                 self._close_utt(b, None, truncated=True)
             self._open_utt(b, f["fno"])
@@ -181,6 +226,7 @@ class Listener:
                 return
             self._close_utt(b, f["fno"], f["truncated"])
         elif k == "mute":
+            self._fix_offset(b, f["fno"])
             self._mute(b, f)
         elif k == "connected":
             self._connected(b, f)
@@ -192,31 +238,100 @@ class Listener:
             self.say(f"[{b.name}] disconnected ({f.get('reason')}); reconnecting")
         elif k == "status":
             b.last_status = f
-            sent = int(f.get("frames_sent", 0))
-            if sent < b.sent_this_boot:
-                b.sent_prev_boots += b.sent_this_boot
-            b.sent_this_boot = sent
+            if "uptime_ms" in f:
+                self._uptime(b, int(f["uptime_ms"]))
+            b.sent_this_boot = max(b.sent_this_boot, int(f.get("frames_sent", 0)))
+        elif k == "hello":  # unsolicited (we asked after a reset): refresh what we know
+            b.hello = f
         elif k == "error":
+            if f.get("code") == wire.ERR_MUTED and f.get("about") == wire.CMD_START:
+                return  # start refused while the switch mutes: expected; asked again when it unmutes
             self.emit(b.name, "error", b.t(b.last_fno), message=f"board: {f.get('message')}")
         elif k == "fatal":
             self.fatal = f.get("message")
         elif k in ("unknown", "malformed"):
             self.emit(b.name, "error", b.t(b.last_fno), message=f"ignored a {k} message from the board ({f})")
 
+    def _uptime(self, b, uptime_ms):
+        if b.offset_pending:
+            b.offset = round(self.elapsed() - uptime_ms / 1000.0, 3)
+            b.offset_pending = False
+        if b.boot_check:  # first report after a reconnect: did the board reboot meanwhile?
+            b.boot_check = False
+            if uptime_ms < b.uptime_ms:
+                self._rebase_counters(b)
+        elif uptime_ms + 1000 < b.uptime_ms:
+            self._board_reset(b, uptime_ms)
+        b.uptime_ms = uptime_ms
+
+    def _fix_offset(self, b, fno):
+        """A real board's first framed message after a connect, before any uptime report: estimate from fno."""
+        if b.offset_pending:
+            b.offset = round(self.elapsed() - fno / 100.0, 3)
+            b.offset_pending = False
+
+    def _board_reset(self, b, uptime_ms):
+        """The board rebooted under an open port (reset button, watchdog, a USB-UART bridge's DTR/RTS)."""
+        b.resets_seen += 1
+        if b.utt is not None:
+            self._close_utt(b, None, truncated=True)
+        self._new_boot(b)
+        if b.offset_fn is None:
+            b.offset = round(self.elapsed() - uptime_ms / 1000.0, 3)
+        else:
+            b.offset = float(b.offset_fn() or 0.0)
+        self.emit(b.name, "error", b.t(uptime_ms // 10), message="the board restarted; restarting the stream")
+        b.reader.request("hello")
+        b.reader.request("start")
+
+    def _rebase_counters(self, b):
+        # frames the board sent after its last report (heartbeat, status) still count as sent: at least what arrived
+        b.sent_prev_boots += max(b.sent_this_boot, b.received_this_boot)
+        b.sent_this_boot = 0
+        b.received_this_boot = 0
+
+    def _new_boot(self, b):
+        self._rebase_counters(b)
+        self._rebase_frames(b)
+        b.uptime_ms = 0
+
+    def _rebase_frames(self, b):
+        b.mute_windows = []  # frame numbers restart at a boot; after a reconnect no frame from before can arrive
+        if b.mute_since_fno is not None:
+            b.mute_since_fno = 0
+        b.last_fno = 0
+
     def _connected(self, b, f):
-        if b.sent_this_boot:
-            b.sent_prev_boots += b.sent_this_boot
-            b.sent_this_boot = 0
-        b.hello = f["hello"]
-        b.offset = f.get("offset", 0.0) or 0.0
+        if b.utt is not None:  # the disconnect went unnoticed (reset): never lose the utterance
+            self._close_utt(b, None, truncated=True)
+        if b.offset_fn is None and b.connects:
+            # a real board may or may not have rebooted while away: its next uptime report tells (_uptime)
+            self._rebase_frames(b)
+            b.boot_check = True
+        else:
+            self._new_boot(b)  # a simulated board always boots on (re)plug
+        b.hello = dict(f["hello"])
+        b.connects += 1
+        if b.offset_fn is None:
+            b.offset = round(self.elapsed(), 3)  # provisional, until the board tells its uptime
+            b.offset_pending = True
+            b.reader.request("status")
+        else:
+            b.offset = f.get("offset", 0.0) or 0.0
         b.connected = True
-        b.state = "muted" if b.hello.get("muted") else "listening"
         h = b.hello
-        self.emit(b.name, "hello", b.t(b.last_fno) if b.last_fno else round(b.offset, 3),
+        self.emit(b.name, "hello", round(b.offset, 3),
                   firmware=h.get("firmware"), protocol=h.get("protocol"), profile=h.get("profile"),
                   rate=h.get("rate"), frame_ms=h.get("frame_ms"), codec=h.get("codec"))
         if self.store is not None and b.name not in self.sessions:
             self.sessions[b.name] = self.store.open_session(b.name, dict(h))
+        # the board's own mute frame may have gone out before the port was open: take the state from hello
+        board_muted = h.get("muted")
+        if board_muted is True and not b.muted:
+            self._mute(b, {"muted": True, "mic_silent": None, "fno": 0})
+        elif board_muted is False and b.muted:
+            self._mute(b, {"muted": False, "mic_silent": None, "fno": 0})
+        b.state = "muted" if b.muted else "listening"
 
     def _mute(self, b, f):
         fno = f["fno"]
@@ -224,11 +339,15 @@ class Listener:
         changed = f["muted"] != b.muted or (f["muted"] and f["mic_silent"] is not None and f["mic_silent"] != b.mic_silent)
         if f["muted"] and not b.muted:
             b.mute_since_fno = fno
+            b.mute_since_t = b.t(fno)
             if b.utt is not None:
                 self._close_utt(b, None, truncated=True)
         if not f["muted"] and b.muted:
-            b.mute_windows.append((b.mute_since_fno, fno))
+            if b.mute_since_fno is not None:
+                b.mute_windows.append((b.mute_since_fno, fno))
+            self._store_mute(b, b.mute_since_t, b.t(fno))
             b.mute_since_fno = None
+            b.mute_since_t = None
             if b.hello and b.hello.get("muted") is True:
                 b.hello["muted"] = False
             b.reader.request("start")  # the board refuses start while muted; ask again now
@@ -245,6 +364,16 @@ class Listener:
                 ev["mic_silent"] = f["mic_silent"]
             self.emit(b.name, "mute", b.t(fno), **ev)
 
+    def _store_mute(self, b, start, end):
+        sid = self.sessions.get(b.name)
+        if self.store is None or sid is None or start is None:
+            return
+        try:
+            self.store.add_mute(sid, start, end)
+        except Exception as e:  # the stream goes on; the error is visible
+            self.emit(b.name, "error", end if end is not None else start,
+                      message=f"could not record a mute period in the store ({type(e).__name__})")
+
     def _in_mute(self, b, fno):
         if b.muted and b.mute_since_fno is not None and fno >= b.mute_since_fno:
             return True
@@ -252,7 +381,9 @@ class Listener:
 
     def _audio(self, b, f):
         fno = f["fno"]
+        self._fix_offset(b, fno)
         b.frames_received += 1
+        b.received_this_boot += 1
         b.last_fno = fno
         b.last_audio_fno = fno
         if self._in_mute(b, fno):
@@ -269,6 +400,7 @@ class Listener:
         self.next_segment += 1
         b.utt = Utterance(b.name, self.next_segment, fno, b.offset)
         b.last_fno = max(b.last_fno, fno)
+        b.state = "speech" if not b.muted else b.state
         self.emit(b.name, "segment_start", b.t(fno), segment=b.utt.segment)
 
     def _close_utt(self, b, end_fno, truncated):
@@ -280,9 +412,18 @@ class Listener:
         u.end_fno = max(end_fno, u.start_fno)
         u.truncated = bool(truncated)
         u.t_closed = time.monotonic()
+        if b.state == "speech":
+            b.state = "listening"
         self.emit(b.name, "segment_end", u.end, segment=u.segment, start=u.start, end=u.end, truncated=u.truncated)
         self.utterances.append((u.board, u.segment, u.start, u.end, u.truncated))
-        self.pending.append(self.worker.submit(self._process, b, u))
+        self.pending.append(self.worker.submit(self._process_safe, b, u))
+
+    def _process_safe(self, b, u):
+        try:
+            self._process(b, u)
+        except Exception as e:  # a store error must not kill the worker: report it, go on
+            self._worker_errors += 1
+            self.emit(b.name, "error", u.end, message=f"segment {u.segment} not saved: {type(e).__name__}: {e}")
 
     def _process(self, b, u):
         pcm = u.pcm()
@@ -293,7 +434,6 @@ class Listener:
             out_pcm = None
         elif res is not None and res.text_redacted is not None:
             out_pcm = res.redacted_pcm
-            self.latencies.append(time.monotonic() - u.t_closed)
             self.emit(b.name, "transcript", u.end, segment=u.segment, start=u.start, end=u.end,
                       text=res.text_redacted, backend=res.backend)
         if self.audio_out is not None and out_pcm is not None:
@@ -301,14 +441,26 @@ class Listener:
             n = min(len(out_pcm), len(self.audio_out) - i0)
             if n > 0 and i0 >= 0:
                 self.audio_out[i0:i0 + n] = out_pcm[:n]
+        uid = None
         if self.store is not None and b.name in self.sessions:
             redacted = res.redacted_pcm if (res is not None and res.text_redacted is not None) else None
-            self.store.add_utterance(self.sessions[b.name], u.segment, u.start, u.end, u.truncated,
-                                     raw_pcm=pcm, redacted_pcm=redacted,
-                                     text_redacted=res.text_redacted if res else None,
-                                     backend=res.backend if res else None, audit=res.audit if res else None)
+            uid = self.store.add_utterance(self.sessions[b.name], u.segment, u.start, u.end, u.truncated,
+                                           raw_pcm=pcm, redacted_pcm=redacted,
+                                           text_redacted=res.text_redacted if res else None,
+                                           backend=res.backend if res else None, audit=res.audit if res else None)
+        b.utterances_saved += 1
+        self.saved.append((b.name, u.segment, uid))
+        self.latencies.append(time.monotonic() - u.t_closed)
 
     # ---- stats -------------------------------------------------------------------------------------------------
+    def latency(self):
+        """(median, max) seconds from the end of an utterance (its segment_end at the host) to saved; None if none."""
+        lat = list(self.latencies)
+        if not lat:
+            return None
+        lat.sort()
+        return lat[len(lat) // 2], lat[-1]
+
     def board_stats(self, b):
         conn = b.reader.conn
         sent = b.sent_prev_boots + b.sent_this_boot
@@ -327,17 +479,36 @@ class Listener:
                 tot[k] += v
         return tot
 
+    def running_stats(self):
+        """Stats for the live view and `--stats-every`: the final counters plus latency and reconnects."""
+        st = self.final_stats()
+        lat = self.latency()
+        st["utterances"] = sum(b.utterances_saved for b in self.boards.values())
+        st["reconnects"] = sum(max(0, b.connects - 1) for b in self.boards.values())
+        st["latency_median_s"] = round(lat[0], 3) if lat else None
+        st["latency_max_s"] = round(lat[1], 3) if lat else None
+        return st
 
-def live_line(listener):
-    """One status line per board for the terminal view."""
+
+def live_line(listener, width=None):
+    """One status line for the terminal view: per board level meter, state, counters; then latency."""
     parts = []
     for b in listener.boards.values():
         lvl = max(-90.0, min(0.0, b.level_db))
-        bar = "#" * int((lvl + 90) / 6)
+        bar = "#" * int((lvl + 90) / 9)
         st = listener.board_stats(b)
-        parts.append(f"[{b.name}] {b.state:<12} {lvl:6.1f} dBFS |{bar:<15}| rx {st['frames_received']} "
+        state = "MUTED" if b.muted else b.state
+        if not b.connected:
+            state = b.state
+        parts.append(f"[{b.name}] {state:<12} {lvl:5.0f} dB |{bar:<10}| rx {st['frames_received']} "
                      f"lost {st['frames_lost']} crc {st['crc_errors']}")
-    return "  ".join(parts)
+    lat = listener.latency()
+    if lat:
+        parts.append(f"latency {lat[0]:.2f}s")
+    line = "  ".join(parts)
+    if width:
+        line = line[:max(10, width - 1)]
+    return line
 
 
 def stderr_is_tty():

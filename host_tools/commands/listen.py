@@ -1,4 +1,5 @@
 """`hushmic listen`: live view (or JSON event stream) of one or more boards, real or simulated."""
+import shutil
 import signal
 import sys
 import time
@@ -71,6 +72,10 @@ def add_arguments(p):
     out.add_argument("--store", metavar="DIR", default=None, help="store directory (default: $HUSHMIC_HOME or the per-user data dir)")
     out.add_argument("--keep", choices=("redacted", "raw", "none"), default="redacted",
                      help="what audio the store keeps (default: redacted; raw audio is never written)")
+    out.add_argument("--retention-days", type=float, default=30, metavar="DAYS",
+                     help="at start, delete stored utterances older than DAYS (default 30, as `hushmic purge`)")
+    out.add_argument("--stats-every", type=float, default=None, metavar="S",
+                     help="print running stats every S seconds (with --json: {\"event\": \"stats\", \"final\": false, ...})")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds (real boards)")
     p.add_argument("--sensitivity", type=int, default=None, choices=range(10), metavar="0-9",
                    help="VAD sensitivity sent to the board (0 = fewest false alarms, 9 = most sensitive)")
@@ -78,12 +83,13 @@ def add_arguments(p):
 
 def run(args):
     from ..link import open_port
-    from ..listen import Listener, live_line
 
     if not args.port and not args.sim:
         raise BadInput("give a board: --port PORT (see `hushmic devices`) or --sim FILE.wav")
     if args.save_audio and (len(args.sim) != 1 or args.port):
         raise BadInput("--save-audio needs exactly one --sim board")
+    if len(set(args.port)) != len(args.port):
+        raise BadInput("the same --port is given twice")
     for p in args.port:  # fail fast, in the foreground, with a one-line reason
         open_port(p).close()
     durations = [len(audio_io.read_wav_strict(w)) / audio_io.RATE for w in args.sim]
@@ -100,7 +106,32 @@ def run(args):
     if not args.no_store:
         from ..store import Store
 
-        store = Store(args.store, keep=args.keep)
+        store = Store(args.store, keep=args.keep, max_age_days=args.retention_days)
+        if args.retention_days is not None:
+            r = store.purge()  # the retention policy applies at every start, not only when someone runs purge
+            if r["utterances"] or r["sessions"]:
+                say(f"hushmic listen: retention ({args.retention_days:g} days): deleted {r['utterances']} "
+                    f"utterance(s) and {r['sessions']} session(s)")
+    try:
+        return _listen(args, durations, pipeline, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def board_names(ports):
+    """Names for real boards: 'board0' for one; the port's base name for several (unique even for by-id paths)."""
+    if len(ports) == 1:
+        return ["board0"]
+    names = []
+    for i, p in enumerate(ports):
+        n = Path(p).name or f"board{i}"
+        names.append(n if n not in names else f"{n}-{i}")
+    return names
+
+
+def _listen(args, durations, pipeline, store):
+    from ..listen import Listener, live_line
 
     sims = []
     boards = []
@@ -115,8 +146,8 @@ def run(args):
                 sb.start()
                 sims.append(sb)
                 boards.append((sb.name, sb.port, (lambda sb=sb: sb.timeline_offset), config))
-        for i, p in enumerate(args.port):
-            boards.append((Path(p).name if len(args.port) > 1 else "board0", p, None, config))
+        for name, p in zip(board_names(args.port), args.port):
+            boards.append((name, p, None, config))
         multi = len(boards) > 1
         live = not args.json and sys.stderr.isatty()
 
@@ -129,44 +160,56 @@ def run(args):
         lst = Listener(boards, emit, pipeline=pipeline, store=store,
                        save_audio_len=int(durations[0] * audio_io.RATE) if args.save_audio else None,
                        multi=multi, say=lambda m: say(("\r\x1b[K" if live else "") + m))
-        if pipeline is not None and not args.json:
-            say(f"hushmic listen: {pipeline.describe()}; Ctrl-C to stop")
-        _run_loop(lst, args, durations, sims, live, live_line)
+        if not args.json:
+            say(f"hushmic listen: {pipeline.describe() if pipeline is not None else 'transcription off'}; "
+                f"{'store ' + str(store.root) if store is not None else 'not storing'}; Ctrl-C to stop")
+        interrupted = _run_loop(lst, args, durations, sims, live, live_line)
         if args.save_audio:
             audio_io.write_wav(args.save_audio, lst.audio_out)
             if pipeline is None:
                 say(f"hushmic listen: {args.save_audio} holds the received audio UNREDACTED (--no-transcribe)")
         stats = lst.final_stats()
         if args.json:
-            t_end = max(durations) if durations else 0.0
+            t_end = max(durations) if durations and not interrupted else max(
+                [b.t(b.last_fno) for b in lst.boards.values()] + [0.0])
             ev = {"event": "stats", "t": round(t_end, 3), "final": True, **stats}
             if multi:
                 ev["board"] = "all"
             emit_json(ev)
         else:
+            rs = lst.running_stats()
             say(("\r\x1b[K" if live else "") + "stats: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
-            if lst.latencies:
-                lat = sorted(lst.latencies)[len(lst.latencies) // 2]
-                say(f"median latency from end of speech to transcript: {lat:.2f} s")
+            if rs["latency_median_s"] is not None:
+                say(f"{rs['utterances']} utterance(s) saved; latency from end of speech to saved utterance: "
+                    f"median {rs['latency_median_s']:.2f} s, max {rs['latency_max_s']:.2f} s")
+            if rs["reconnects"]:
+                say(f"reconnects: {rs['reconnects']}")
         return 0
     finally:
         for sb in sims:
             sb.stop()
-        if store is not None:
-            store.close()
 
 
 def _run_loop(lst, args, durations, sims, live, live_line):
+    """Pump messages until the simulated WAVs end, --duration passes, or SIGINT/SIGTERM. Returns True if signalled.
+
+    The first Ctrl-C (or SIGTERM) stops cleanly: streams stopped, open utterances saved as truncated, the pipeline
+    finished, sessions closed. A second Ctrl-C while that runs gives up at once."""
     interrupted = []
-    prev = signal.getsignal(signal.SIGINT)
+    prev_int = signal.getsignal(signal.SIGINT)
+    prev_term = signal.getsignal(signal.SIGTERM)
 
-    def on_int(sig, frame):
-        interrupted.append(1)
+    def on_signal(sig, frame):
+        if interrupted and sig == signal.SIGINT:
+            raise KeyboardInterrupt
+        interrupted.append(sig)
 
-    signal.signal(signal.SIGINT, on_int)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     lst.start()
     t0 = time.monotonic()
     last_draw = 0.0
+    last_stats = t0
     stop_sent = None
     try:
         while not interrupted:
@@ -176,8 +219,19 @@ def _run_loop(lst, args, durations, sims, live, live_line):
             now = time.monotonic()
             if live and now - last_draw > 0.2:
                 last_draw = now
-                sys.stderr.write("\r\x1b[K" + live_line(lst))
+                cols = shutil.get_terminal_size((100, 20)).columns
+                sys.stderr.write("\r\x1b[K" + live_line(lst, cols))
                 sys.stderr.flush()
+            if args.stats_every and now - last_stats >= args.stats_every:
+                last_stats = now
+                rs = lst.running_stats()
+                t = max([b.t(b.last_fno) for b in lst.boards.values()] + [0.0])
+                ev = {"event": "stats", "t": round(t, 3), "final": False, **rs}
+                if args.json:
+                    emit_json(ev)
+                else:
+                    say(("\r\x1b[K" if live else "") + "stats: " + ", ".join(
+                        f"{k} {v}" for k, v in rs.items() if v is not None))
             if sims:
                 done = all(b.connected and b.uptime_ms / 1000.0 + b.offset >= d + 0.6
                            for b, d in zip(lst.boards.values(), durations))
@@ -188,19 +242,27 @@ def _run_loop(lst, args, durations, sims, live, live_line):
                 if stop_sent is not None and now - stop_sent > (0.3 if args.fast else 0.6):
                     break
             elif args.duration is not None and now - t0 >= args.duration:
-                lst.stop_streams()
-                lst.request_status()
-                end = time.monotonic() + 0.5
-                while time.monotonic() < end:
-                    lst.pump(0.05)
                 break
+        if interrupted or not sims:
+            # stop the boards and ask for their counters, so frames_sent is exact in the final stats
+            lst.stop_streams()
+            lst.request_status()
+            end = time.monotonic() + 0.5
+            while time.monotonic() < end:
+                lst.pump(0.05)
         # drain what is already queued (the final status, a last segment_end); heartbeats never stop coming
         end = time.monotonic() + 0.3
         while time.monotonic() < end and lst.pump(0.05):
             pass
+        if interrupted and not args.json:
+            say(("\r\x1b[K" if live else "") + "hushmic listen: stopping; saving what is in flight")
     finally:
-        signal.signal(signal.SIGINT, prev)
-        lst.shutdown()
+        try:
+            lst.shutdown()
+        finally:
+            signal.signal(signal.SIGINT, prev_int)
+            signal.signal(signal.SIGTERM, prev_term)
+    return bool(interrupted)
 
 
 def _human(ev, live):
