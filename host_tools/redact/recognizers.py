@@ -545,6 +545,9 @@ def place_value(doc, i, max_len=9):
         if w == "the" and j + 1 < doc.n:
             j += 1
             continue
+        if j == i and w in ("my", "our", "his", "her") and doc.w(j + 1).endswith("'s"):
+            j += 1  # "i'm at my mom's place on elm street"
+            continue
         if w in VALUE_STOP or w in FUNCTION_WORDS or w in UNITS and not w == "st":
             break
         j += 1
@@ -702,6 +705,8 @@ def _looks_name(w):
 
 
 # ====================================================================== medical
+_MED_NOT_MODIFIER = frozenset("has have had got with from for diagnosed suffering suffers treated getting "
+                               "developed been being".split())
 _MED_SLOT_BEFORE = frozenset("refill renew take taking took prescribed on".split())
 _MED_SLOT_AFTER = frozenset("prescription prescriptions medication medications meds pills tablets inhaler dose "
                             "injection injections shot shots refill capsules drops cream patch".split())
@@ -796,8 +801,19 @@ class MedicalRecognizer(Recognizer):
                         doc.words[i - 1] not in VALUE_STOP and w not in ("attack", "attacks", "condition", "failure"):
                     hit = (i - 1, i + 1)
             if hit:
-                # "type two diabetes" / "stage three cancer": fold the qualifier in
                 a, b = hit
+                if doc.words[b - 1] in MEDICAL_HEADS or doc.words[b - 1] in ("cancer", "diabetes", "tumor", "tumour"):
+                    # "lung cancer", "stage four lung cancer", "type two diabetes": fold modifiers and qualifiers in
+                    while a > 0 and hit[1] - a < 5:
+                        p = doc.words[a - 1]
+                        if is_number_word(p) and doc.w(a - 2) in ("stage", "type", "grade", "level", "class"):
+                            a -= 2
+                            continue
+                        if p in FUNCTION_WORDS or p in VALUE_STOP or p in RELATIONS or is_number_word(p) or \
+                                any(r.i <= a - 1 < r.j for r in ctx.results if r.type == "PERSON") or \
+                                p in _MED_NOT_MODIFIER:
+                            break
+                        a -= 1
                 res.append(Result(a, b, "MEDICAL", 0.75, self.name))
                 i = b
                 continue
@@ -1037,6 +1053,7 @@ def _cue_recognizers():
         R("ID_NUMBER", ["username", "user name", "login", "login name", "user id", "handle", "screen name",
                         "gamertag", "account name"], "words", 0.8),
         R("DEVICE_ID", ["ip address", "ip", "i p address", "ip number"], "code", 0.85),
+        R("MEDICAL", ["blood type", "blood group"], "words", 0.8),
         R("PASSWORD", ["digits on the back", "three digits on the back", "numbers on the back", "back of the card",
                        "security question", "security questions", "secret question", "password", "passcode", "passphrase", "pass code", "pin", "pin number", "pin code",
                        "door code", "garage code", "gate code", "alarm code", "entry code", "access code",
