@@ -114,6 +114,9 @@ class SimBoard:
         self._spawn(repl=False)
         self._thread = threading.Thread(target=self._proxy, name=f"sim-{self.name}", daemon=True)
         self._thread.start()
+        from ..devices import register_sim  # `hushmic devices` lists running simulated boards
+
+        self._registration = register_sim(self.name, self.port, self.wav, self.profile_path.stem)
         return self.port
 
     def __enter__(self):
@@ -124,6 +127,10 @@ class SimBoard:
         self.stop()
 
     def stop(self):
+        from ..devices import unregister_sim
+
+        unregister_sim(getattr(self, "_registration", None))
+        self._registration = None
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=2)
