@@ -231,3 +231,33 @@ def test_spans_always_well_formed(words, sep):
 
 def test_written_digits_are_read_too():
     assert redacted_words("call 555-123-4567 now") == ["555-123-4567"]
+
+
+# ---------------------------------------------------------------- names the rules were not written for
+def test_random_census_names_in_contact_templates():
+    """Seeded random first names (top 1,000) and surnames (top 5,000), many of them ordinary words ("grace", "moon"),
+    in the ways people address contacts: at most 5 % may leak."""
+    import random
+
+    from hushmic.redact.names import first_names, last_names
+
+    rng = random.Random(2026)
+    fn = sorted(n for n, r in first_names().items() if r <= 1000)
+    ln = sorted(n for n, r in last_names().items() if r <= 5000)
+    templates = ["call {f} {l}", "my name is {f} {l}", "this is {f} {l} calling about my order",
+                 "add {f} {l} to my contacts", "remind {f} to pick up the kids", "what's {f}'s birthday",
+                 "{f} has asthma so cancel her gym class", "send a message to {f} saying dinner is at seven"]
+    bad, n = [], 0
+    for t in templates:
+        for _ in range(60):
+            f, l = rng.choice(fn), rng.choice(ln)
+            text = t.format(f=f, l=l)
+            cov = covered(text, redact_text(text))
+            pos = 0
+            for tok in text.split(" "):
+                if tok in (f, l, f + "'s") and not all(c in cov for c in range(pos, pos + len(tok))):
+                    bad.append(text)
+                    break
+                pos += len(tok) + 1
+            n += 1
+    assert len(bad) / n <= 0.05, bad[:10]

@@ -859,6 +859,12 @@ _FROM_OBJECTS = frozenset("""message messages text texts email emails call calls
 voicemail voicemails anything news card it this""".split())
 _PERSON_VERBS = frozenset("has had needs needed wants wanted said says called texted asked told likes loves hates "
                           "gets got takes took".split())
+# words that follow a name in a command without being a surname ("call kevin back", "text sarah tonight")
+_SURNAME_BLOCK = frozenset("""back later now again right away instead first then quickly asap real please too also
+maybe tomorrow tonight today morning afternoon evening night weekend mobile cell work home office speaker
+speakerphone video voice direct directly immediately soon anyway yet still next last monday tuesday wednesday
+thursday friday saturday sunday know""".split())
+_NAME_NEVER = frozenset("home office work everyone everybody someone somebody back mobile cell".split())
 _CONTACT_BOOK = frozenset("contacts contact phonebook favorites favourites".split())
 _GIVING = frozenset("send sent give gave message text email write forward reply say talk speak ship deliver mail "
                     "post hand pass introduce".split())
@@ -890,9 +896,13 @@ class PersonRecognizer(Recognizer):
 
         def strongish(w):  # acceptable right after a strong cue
             b = base(w)
-            if not b or w in _NOT_NAME or b in _NOT_NAME or w in _CONTRACTIONS or is_number_word(b) or len(b) < 2:
+            if not b or len(b) < 2 or w in _CONTRACTIONS or is_number_word(b):
                 return False
-            if b in TITLES or b in NATO and b not in fn:
+            if b in FUNCTION_WORDS or b in VALUE_STOP or b in RELATIONS or b in TITLES or b in FILLERS or \
+                    b in CUE_WORDS or b in _NAME_NEVER:
+                return False
+            # a census first name wins over the softer exclusions (months, units, brands): "call august", "jan's"
+            if (b in _NOT_NAME or b in NATO) and b not in fn:
                 return False
             return b in fn or b in ln or b not in eng
 
@@ -906,10 +916,11 @@ class PersonRecognizer(Recognizer):
 
         def surname(w):
             b = base(w)
-            if w in _NOT_NAME or b in _NOT_NAME or is_number_word(b) or b in MONTHS or len(b) < 2:
+            if w in _NOT_NAME or b in _NOT_NAME or is_number_word(b) or b in MONTHS or len(b) < 2 or \
+                    b in _SURNAME_BLOCK or b in _SUBJECT_VERBS:
                 return False
             if b in eng:
-                return ln.get(b, 10 ** 9) <= 600
+                return b in ln  # "brad moon", "maude shoemaker"; adverbs and verbs are blocked above
             return b.isalpha() or "'" in b
 
         def extend(i):
@@ -981,7 +992,8 @@ class PersonRecognizer(Recognizer):
                                 break
                             if t[-1] in ("to", "from", "with", "for") and b in eng and b not in fn:
                                 break
-                            if t == ("to",) and not (doc.wordset & _GIVING) and surname(doc.w(i + 1)) is False:
+                            if t == ("to",) and not (doc.wordset & _GIVING) and not (
+                                    surname(doc.w(i + 1)) and doc.w(i + 1) not in eng and b not in PLACE_NAMES):
                                 break
                         if t[-1] in ("i'm", "am", "im", "it's", "its") and (base(w) in eng and base(w) not in fn):
                             break
