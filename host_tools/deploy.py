@@ -169,9 +169,19 @@ def build_plan(march, profile_bytes, profile_label):
     from concurrent.futures import ThreadPoolExecutor
 
     srcs = [s for s in firmware_sources() if s.name not in SOURCE_ONLY]
+
+    def one(src):
+        try:
+            return Item(src.stem + ".mpy", compile_module(src, march, tmp), "mpy", source=src.name)
+        except HushmicError:
+            if march is not None:
+                raise
+            # a board without a native emitter: viper modules cannot become bytecode .mpy; deploy the source, which
+            # fails to import there and makes the firmware use its plain-Python twins
+            return Item(src.name, src.read_bytes(), "py", source=src.name)
+
     with tempfile.TemporaryDirectory(prefix="hushmic-mpy-") as tmp, ThreadPoolExecutor(max_workers=8) as ex:
-        blobs = list(ex.map(lambda s: compile_module(s, march, tmp), srcs))
-    items = [Item(s.stem + ".mpy", b, "mpy", source=s.name) for s, b in zip(srcs, blobs)]
+        items = list(ex.map(one, srcs))
     items.append(Item(PROFILE_NAME, profile_bytes, "profile", source=profile_label))
     for name in SOURCE_ONLY:
         items.append(Item(name, (FIRMWARE_DIR / name).read_bytes(), "py", source=name))
@@ -434,8 +444,14 @@ class Board:
             self.t.exec_raw_no_follow("import machine\nmachine.reset()")
         except Exception:
             pass  # the USB may vanish before the raw REPL answers
+        self.t.in_raw_repl = False
 
     def close(self):
+        try:
+            if self.t.in_raw_repl:  # leave the board at its friendly REPL, as we found it
+                self.t.exit_raw_repl()
+        except Exception:
+            pass
         try:
             self.t.serial.close()
         except Exception:

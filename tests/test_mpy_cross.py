@@ -41,9 +41,13 @@ def test_compiles_for_the_host(src, tmp_path):
 
 
 def test_native_code_is_tagged_xtensawin(tmp_path):
-    # kernels.py holds the @micropython.viper kernels: its .mpy must carry the S3's arch, or the board rejects it
-    mpy = _compile(FIRMWARE_DIR / "kernels.py", "xtensawin", tmp_path)
-    assert mpy[2] >> 2 == XTENSAWIN
+    # modules with @micropython.viper functions hold native code: their .mpy must carry the S3's arch (or the board
+    # rejects them), and every other module is plain bytecode
+    native = [s for s in SOURCES if "@micropython.viper" in s.read_text() and
+              any(ln.lstrip().startswith("@micropython.viper") for ln in s.read_text().splitlines())]
+    assert native, "the firmware has viper kernels somewhere"
+    for src in native:
+        assert _compile(src, "xtensawin", tmp_path)[2] >> 2 == XTENSAWIN, src.name
 
 
 def test_literal_too_big_for_s3_viper_is_caught(tmp_path):
