@@ -53,7 +53,7 @@ def add_arguments(p):
     p.add_argument("--baud", type=int, default=460800, help="esptool baud rate (default 460800)")
     p.add_argument("--no-deploy", action="store_true", help="only flash MicroPython")
     p.add_argument("--deploy-port", metavar="PORT", help="port for the deploy after flashing (default: --port)")
-    p.add_argument("--profile", metavar="NAME|FILE", help="board profile to deploy (default: devkitc1_inmp441)")
+    p.add_argument("--profile", metavar="NAME|FILE", help="board profile to deploy (default: the board's own if it kept one, else devkitc1_inmp441)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
 
 
@@ -179,13 +179,14 @@ def run(args):
     if not args.no_deploy:
         dport = args.deploy_port or args.port
         if args.dry_run:
-            say(f"then: hushmic deploy --port {dport} --profile {args.profile or 'devkitc1_inmp441'}")
+            say(f"then: hushmic deploy --port {dport}" + (f" --profile {args.profile}" if args.profile else
+                "  (keeps the board's profile if it has one, else devkitc1_inmp441)"))
         else:
             time.sleep(2.0)
             import contextlib
 
             with contextlib.redirect_stdout(sys.stderr):
-                res = _deploy_after_flash(dport, args.profile or "devkitc1_inmp441")
+                res = _deploy_after_flash(dport, args.profile)
             result["deploy"] = res.as_dict()
             say(f"deployed: {res.copied} files, app answering (firmware {res.hello.get('firmware')})")
     if args.json:
