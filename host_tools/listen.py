@@ -126,6 +126,7 @@ class Listener:
         self.t0 = time.monotonic()
         self._shut = False
         self._worker_errors = 0
+        self.end_t = None  # timeline second after which nothing is kept (a simulated recording's end), or None
 
     # ---- output ------------------------------------------------------------------------------------------------
     def emit(self, board, event, t, **fields):
@@ -218,6 +219,8 @@ class Listener:
             b.state = f["state"]
         elif k == "segment_start":
             self._fix_offset(b, f["fno"])
+            if self.end_t is not None and b.t(f["fno"]) >= self.end_t:
+                return  # past the end of the recording: not part of it
             if b.utt is not None:
                 self._close_utt(b, None, truncated=True)
             self._open_utt(b, f["fno"])
@@ -389,6 +392,8 @@ class Listener:
         if self._in_mute(b, fno):
             b.audio_while_muted += 1
             return  # never keep audio that claims to come from a muted window
+        if self.end_t is not None and b.t(fno) >= self.end_t:
+            return
         s = f["samples"]
         rms = float(np.sqrt(np.mean(s.astype(np.float64) ** 2))) if len(s) else 0.0
         b.level_db = 20 * np.log10(max(rms, 1.0) / 32768.0)
