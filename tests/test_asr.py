@@ -385,3 +385,50 @@ def test_install_from_dir_and_archive_and_refuse_tampered(whisper_model, tmp_pat
     assert not any(p.name.startswith(".hushmic-model-") for p in tmp_path.iterdir())
     with pytest.raises(BadInput):
         models.install(tmp_path / "does-not-exist", tmp_path / "x")
+
+
+def _items_with_truth_times(meta, replace=None):
+    """Items as a recogniser with roughly right times would give them; `replace` = (first, last, written) merges
+    truth words first..last into one written token."""
+    ws = []
+    truth = meta["words"]
+    i = 0
+    while i < len(truth):
+        w, a, b = truth[i]
+        if replace and i == replace[0]:
+            ws.append((" " + replace[2], a, truth[replace[1]][2], 0.9))
+            i = replace[1] + 1
+            continue
+        ws.append((" " + w, a, b, 0.9))
+        i += 1
+    return normalize.normalize_words(ws)
+
+
+@pytest.mark.parametrize("written", ["942", "9 4 2", "94"])
+def test_dropped_digit_keeps_the_number_covered(written):
+    """Whisper drops repeated/adjacent digits ('9412' heard as '942'). Whatever the aligner makes of it (the second
+    pass may let the audio add the missing digit), the digits' audio stays covered by digit words and the words
+    after the number stay on their audio."""
+    m = asrtest.META["timing_slt.wav"]
+    pcm = load_speech(asrtest.fixture("timing_slt.wav"))
+    words = align.align(pcm, _items_with_truth_times(m, replace=(6, 9, written)))
+    digits = [w for w in words if w.word in align.DIGITS]
+    lo, hi = m["words"][6][1], m["words"][9][2]
+    assert min(w.t0 for w in digits) <= lo + 0.1 and max(w.t1 for w in digits) >= hi - 0.1, digits
+    after = {w.word: w for w in words[words.index(digits[-1]) + 1:]}
+    for name, a, b in m["words"][10:]:
+        assert abs(after[name].t0 - a) <= 0.1 and abs(after[name].t1 - b) <= 0.1
+
+
+def test_alignment_far_from_recogniser_times_is_flagged():
+    m = asrtest.META["timing_slt.wav"]
+    pcm = load_speech(asrtest.fixture("timing_slt.wav"))
+    items = _items_with_truth_times(m)
+    k = [i for i, it in enumerate(items) if it.readings[0] == ["peter"]][0]
+    items[k].t0 += 2.0     # the recogniser claims 'peter' came 2 s later
+    items[k].t1 += 2.0
+    words = align.align(pcm, items)
+    w = words[k]
+    a, b = m["words"][k][1], m["words"][k][2]
+    assert w.word == "peter" and w.aligned is False
+    assert w.t0 <= a + 0.1 and w.t1 >= b + 2.0 - 0.1     # the union of both spans: fails closed

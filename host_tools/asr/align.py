@@ -46,16 +46,32 @@ def _ensure_words(d, tokens):
 _GUESSED: set = set()
 
 
-def _jsgf(items):
+DIGITS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+# Whisper often drops or merges a repeated digit ("five five five" -> "55"). Forcing the audio onto a text with a
+# digit missing drags every later word by up to a second. Such a misfit shows up as words aligned far from where
+# Whisper heard them; the utterance is then decoded again with a grammar that allows ONE optional extra digit after
+# each digit, and the audio decides (an extra digit found this way is added to the transcript).
+_DIGIT_RULE = "<digit> = " + " | ".join(DIGITS) + " ;\n"
+ANOMALY_S = 0.6   # an aligned word this far from where the recogniser put it is not trusted
+
+
+def _is_digit_item(it):
+    return all(r and all(t in DIGITS for t in r) for r in it.readings)
+
+
+def _jsgf(items, extra_digits):
     parts = []
     for it in items:
         reads = [" ".join(r) for r in it.readings]
         parts.append(reads[0] if len(reads) == 1 else "( " + " | ".join(reads) + " )")
-    return "#JSGF V1.0;\ngrammar utt;\npublic <utt> = " + " ".join(parts) + " ;\n"
+        if extra_digits and _is_digit_item(it):
+            parts.append("[ <digit> ]")
+    return "#JSGF V1.0;\ngrammar utt;\n" + _DIGIT_RULE + "public <utt> = " + " ".join(parts) + " ;\n"
 
 
 def _match(items, segs):
-    """Choose a reading per item so that the concatenation equals the decoded word sequence; None if impossible."""
+    """Choose a reading per item (and any extra digit after a digit item) so that the concatenation equals the
+    decoded word sequence. Returns [(reading index, extra digit or None)] per item, or None if impossible."""
     words = [s[0] for s in segs]
     memo = {}
 
@@ -67,10 +83,17 @@ def _match(items, segs):
             return memo[key]
         res = None
         for r_i, r in enumerate(items[k].readings):
-            if words[p:p + len(r)] == r:
-                rest = go(k + 1, p + len(r))
+            if words[p:p + len(r)] != r:
+                continue
+            q = p + len(r)
+            rest = go(k + 1, q)
+            if rest is not None:
+                res = [(r_i, None)] + rest
+                break
+            if _is_digit_item(items[k]) and q < len(words) and words[q] in DIGITS:
+                rest = go(k + 1, q + 1)
                 if rest is not None:
-                    res = [r_i] + rest
+                    res = [(r_i, words[q])] + rest
                     break
         memo[key] = res
         return res
@@ -78,8 +101,60 @@ def _match(items, segs):
     return go(0, 0)
 
 
-def align(pcm, items, rate=16000, offset=0.0):
-    """Return Words (one per token) re-timed by forced alignment, `offset` seconds added to every time."""
+def _decode(d, pcm, items, extra_digits):
+    """One constrained decode: the non-filler segments [(word, first frame, last frame)], or None."""
+    _grammar_id[0] += 1
+    name = f"utt{_grammar_id[0]}"
+    try:
+        d.add_jsgf_string(name, _jsgf(items, extra_digits))
+        d.activate_search(name)
+        sb.decode(d, sb._pcm_bytes(pcm))
+        if d.hyp() is None:
+            return None
+        return [(sb._ALT.sub("", s.word), s.start_frame, s.end_frame) for s in d.seg()
+                if s.word and s.word[0] not in "<[+"]
+    except (RuntimeError, ValueError, KeyError):
+        return None
+    finally:
+        try:
+            d.remove_search(name)
+        except Exception:
+            pass
+
+
+def _build(items, segs, guessed, offset, check_times=True):
+    """Words from a decode; None if the decode does not match the items. Also the number of anomalies."""
+    choice = _match(items, segs) if segs else None
+    if choice is None:
+        return None, None
+    out, p, anomalies = [], 0, 0
+    for k, it in enumerate(items):
+        r_i, extra = choice[k]
+        toks = list(it.readings[r_i]) + ([extra] if extra else [])
+        heard = split_span(toks, it.t0, it.t1, it.confidence)
+        for n_tok, tok in enumerate(toks):
+            _w, f0, f1 = segs[p]
+            p += 1
+            t0, t1 = f0 * sb.FRAME_S, (f1 + 1) * sb.FRAME_S
+            ok = tok not in guessed
+            conf = it.confidence if not (extra and n_tok == len(toks) - 1) else it.confidence * 0.5
+            h = heard[n_tok]
+            if check_times and (abs(t0 - h.t0) > ANOMALY_S or abs(t1 - h.t1) > ANOMALY_S):
+                anomalies += 1
+                ok = False                       # the aligner and the recogniser disagree: keep both spans
+                t0, t1 = min(t0, it.t0), max(t1, it.t1)
+            out.append(Word(tok, round(t0 + offset, 3), round(t1 + offset, 3), conf, ok))
+    return out, anomalies
+
+
+def align(pcm, items, rate=16000, offset=0.0, check_times=None):
+    """Return Words (one per token) re-timed by forced alignment, `offset` seconds added to every time.
+
+    Safety nets, all failing closed (aligned=False): words with guessed pronunciations; aligned words further than
+    ANOMALY_S from where the recogniser heard them (their span becomes the union of both); and, if the alignment
+    fails altogether, every word with the recogniser's own times (check_times=False, or items without times, e.g.
+    a known text, skip the comparison with the recogniser's times). When anomalies show up and the text has digits,
+    a second decode lets one extra digit follow each digit (Whisper drops repeated digits: "555" -> "55")."""
     if not items:
         return []
     fallback = [Word(w.word, w.t0 + offset, w.t1 + offset, w.confidence, False) for w in items_to_words(items)]
@@ -88,41 +163,19 @@ def align(pcm, items, rate=16000, offset=0.0):
     if rate != 16000:
         from ..audio_io import resample
         pcm = resample(pcm, rate, 16000)
+    if check_times is None:
+        check_times = any(it.t1 > 0 for it in items)
     d = sb.decoder("align")
-    tokens = [t for it in items for r in it.readings for t in r]
+    tokens = [t for it in items for r in it.readings for t in r] + list(DIGITS)
     with sb.decoder_lock():
         guessed = _ensure_words(d, tokens)
-        _grammar_id[0] += 1
-        name = f"utt{_grammar_id[0]}"
-        try:
-            d.add_jsgf_string(name, _jsgf(items))
-            d.activate_search(name)
-            sb.decode(d, sb._pcm_bytes(pcm))
-            hyp = d.hyp()
-            segs = []
-            if hyp is not None:
-                for s in d.seg():
-                    w = s.word
-                    if not w or w[0] in "<[+":
-                        continue
-                    segs.append((sb._ALT.sub("", w), s.start_frame, s.end_frame))
-        except (RuntimeError, ValueError, KeyError):
-            return fallback
-        finally:
-            try:
-                d.remove_search(name)
-            except Exception:
-                pass
-    choice = _match(items, segs) if segs else None
-    if choice is None:
+        out, anomalies = _build(items, _decode(d, pcm, items, False), guessed, offset, check_times)
+        if (out is None or anomalies) and any(_is_digit_item(it) for it in items):
+            out2, anomalies2 = _build(items, _decode(d, pcm, items, True), guessed, offset, check_times)
+            if out2 is not None and (out is None or anomalies2 < anomalies):
+                out, anomalies = out2, anomalies2
+    if out is None:
         return fallback
-    out, p = [], 0
-    for k, it in enumerate(items):
-        for tok in it.readings[choice[k]]:
-            _w, f0, f1 = segs[p]
-            p += 1
-            out.append(Word(tok, round(f0 * sb.FRAME_S + offset, 3), round((f1 + 1) * sb.FRAME_S + offset, 3),
-                            it.confidence, tok not in guessed))
     _widen_unaligned(out, offset, offset + len(pcm) / 16000.0)
     return out
 
