@@ -466,7 +466,7 @@ def arch_of(platform_name, mpy):
     return arch
 
 
-def wait_for_app(port, timeout=12.0, say=_noop):
+def wait_for_app(port, timeout=20.0, say=_noop):
     """After a reset: wait for the app's frames (heartbeats), then get its hello. Passive until a frame is seen, so a
     board that fell to the REPL with a traceback is not fed frame bytes (a stray Ctrl-D would soft-reboot it)."""
     from . import protocol
@@ -561,7 +561,7 @@ def deploy(port, profile=None, arch="auto", dry_run=False, throwaway=False, say=
         res.profile, res.profile_source = prof["name"], str(p)
     mv = mpy_cross_version()
 
-    if not os.path.exists(port):
+    if os.name != "nt" and not os.path.exists(port):  # COMn names are not paths
         raise BadInput(f"{port}: no such serial port. `hushmic devices` lists boards; a DevKitC-1's native USB "
                        f"port is usually /dev/ttyACM0 on Linux (docs/wiring.md, 'Which USB port')")
 

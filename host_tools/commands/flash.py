@@ -1,7 +1,7 @@
 """`hushmic flash`: write a MicroPython ESP32_GENERIC_S3 image with esptool, verified by SHA-256, then deploy hushmic.
 
 Before anything is written, the image must be one we can vouch for: its SHA-256 must be in the pinned list
-(boards/esp32_s3/images.json, or --pins FILE). A file whose name is pinned but whose hash differs is a corrupted or
+(boards/esp32_s3/images/pinned.json, or --pins FILE). A file whose name is pinned but whose hash differs is a corrupted or
 substituted download and is always refused; any other unknown image is refused unless --allow-unpinned. The image
 must also look like what esptool writes at offset 0 of an ESP32-S3: an ESP image header (0xE9) whose chip id is the
 S3's, and a partition table at 0x8000. Flashing itself cannot be simulated: tests/hil/test_flash.py runs it on a real
@@ -32,7 +32,7 @@ Use the DevKitC-1's "UART" port for flashing (esptool resets the chip into its b
 native "USB" port, hold BOOT, tap RESET, release BOOT first. The deploy that follows uses --deploy-port if given
 (e.g. the native USB port), else the same port."""
 
-PINS = BOARDS_DIR / "images.json"
+PINS = BOARDS_DIR / "images" / "pinned.json"  # not beside the profiles: every *.json there is a profile
 CHIP = "esp32s3"
 ESP_IMAGE_MAGIC = 0xE9
 ESP32S3_CHIP_ID = 9  # esp_image_header_t.chip_id (ESP32 0, S2 2, C3 5, S3 9, C2 12, C6 13, H2 16)
@@ -166,7 +166,7 @@ def run(args):
         for c in cmds:
             say("  " + " ".join(c))
     else:
-        if not os.path.exists(args.port):
+        if os.name != "nt" and not os.path.exists(args.port):
             raise BadInput(f"{args.port}: no such serial port (`hushmic devices` lists boards)")
         t0 = time.monotonic()
         for c in cmds:

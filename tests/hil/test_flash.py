@@ -4,7 +4,7 @@ Flashing cannot be simulated (esptool talks to the chip's ROM bootloader). The h
 is given:
 
     pytest tests/hil/test_flash.py --port /dev/ttyUSB0 [--deploy-port /dev/ttyACM0]
-    HUSHMIC_FLASH_IMAGE=ESP32_GENERIC_S3-....bin  (pinned in boards/esp32_s3/images.json, or HUSHMIC_ALLOW_UNPINNED=1)
+    HUSHMIC_FLASH_IMAGE=ESP32_GENERIC_S3-....bin  (pinned in boards/esp32_s3/images/pinned.json, or HUSHMIC_ALLOW_UNPINNED=1)
 
 `--port` comes from the HIL conftest when there is one; without it (or without the option registered at all) these
 tests are skipped with the reason. The environment variables HUSHMIC_HIL_PORT / HUSHMIC_HIL_DEPLOY_PORT work too.
