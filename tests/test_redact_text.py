@@ -261,3 +261,49 @@ def test_random_census_names_in_contact_templates():
                 pos += len(tok) + 1
             n += 1
     assert len(bad) / n <= 0.05, bad[:10]
+
+
+def _speak_digits(rng, digits):
+    """Say a digit string the many ways people do: digit words, "oh", "double", teens and tens, fillers, pauses."""
+    d_words = "zero one two three four five six seven eight nine".split()
+    teens = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+    tens = {2: "twenty", 3: "thirty", 4: "forty", 5: "fifty", 6: "sixty", 7: "seventy", 8: "eighty", 9: "ninety"}
+    out, i = [], 0
+    while i < len(digits):
+        d, r = digits[i], rng.random()
+        if r < 0.12 and i + 1 < len(digits) and digits[i + 1] == d:
+            out += ["double", "oh" if d == "0" and rng.random() < 0.5 else d_words[int(d)]]
+            i += 2
+            continue
+        if r < 0.22 and i + 1 < len(digits) and d != "0":
+            pair = int(digits[i:i + 2])
+            out += [teens[pair - 10]] if pair < 20 else [tens[pair // 10]] + ([d_words[pair % 10]] if pair % 10 else [])
+            i += 2
+            continue
+        out.append("oh" if d == "0" and rng.random() < 0.4 else d_words[int(d)])
+        i += 1
+        if rng.random() < 0.06 and i < len(digits):
+            out.append(rng.choice(["uh", "um", "..."]))
+    return " ".join(out)
+
+
+def test_random_numbers_in_every_numeric_slot():
+    """Seeded random numbers, spoken in mixed styles, in the numeric slots of each type: at most 2 % may leak."""
+    import random
+
+    rng = random.Random(7)
+    templates = [("my phone number is {v}", 10), ("text ahmed at {v} and say i'm running late", 10),
+                 ("my credit card number is {v}", 16), ("the routing number is {v}", 9), ("social is {v}", 9),
+                 ("my i m e i is {v}", 15), ("my zip code is {v}", 5), ("my pin is {v}", 4),
+                 ("set my garage code to {v}", 4), ("save {v} as michael rossi", 10)]
+    bad, n = [], 0
+    for t, length in templates:
+        for _ in range(40):
+            v = _speak_digits(rng, "".join(rng.choice("0123456789") for _ in range(length)))
+            text = t.format(v=v)
+            cov = covered(text, redact_text(text))
+            a = text.index(v)
+            if any(ch != " " and k not in cov for k, ch in enumerate(text[a:a + len(v)], a)):
+                bad.append(text)
+            n += 1
+    assert len(bad) / n <= 0.02, bad[:10]

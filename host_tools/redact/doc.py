@@ -87,11 +87,20 @@ class Doc:
         return bool(w) and (w.isdigit() or w in DIGIT_WORDS and w not in ("oh", "o") or w in TEENS or w in TENS)
 
     def _num_near(self, i):
-        for k in (i - 1, i + 1):
-            w = self.w(k)
-            if w and (w.isdigit() or (w in DIGIT_WORDS and w not in ("oh", "o")) or w in TEENS or w in TENS
-                      or w in REPEATERS):
-                return True
+        """Is there a real number word next to token i, looking past fillers, pauses and other "oh"s?"""
+        for step in (-1, 1):
+            k = i + step
+            for _ in range(4):
+                w = self.w(k)
+                if not (0 <= k < self.n):
+                    break
+                if w.isdigit() or (w in DIGIT_WORDS and w not in ("oh", "o")) or w in TEENS or w in TENS or \
+                        w in REPEATERS:
+                    return True
+                if w in ("oh", "o") or w in FILLERS or not w:
+                    k += step
+                    continue
+                break
         return False
 
     def run(self, i, letters=False, homophones=False, nato=True, gap=0):
