@@ -299,8 +299,8 @@ class DigitSequenceRecognizer(Recognizer):
                 t = _cue_type_before(doc, i) or self._by_shape(digits)
                 score = 0.75 + (0.1 if luhn_ok(digits) else 0.0)
                 res.append(Result(i, j, t, score, self.name))
-            elif (prev in ("call", "dial", "ring", "phone", "text") or (prev == "at" and prev2 in ("me", "him", "her"))) \
-                    and len(digits) >= 3 and digits not in EMERGENCY_NUMBERS and not quantity and groups >= 3:
+            elif prev in ("call", "dial", "ring", "phone", "text") and len(digits) >= 3 and \
+                    digits not in EMERGENCY_NUMBERS and not quantity and groups >= 3:
                 res.append(Result(i, j, "PHONE", 0.7, self.name))
             i = j
         return res
