@@ -352,3 +352,52 @@ def test_random_times_quantities_and_math_stay():
                 bad.append(apply_tags(text, redact_text(text)))
             n += 1
     assert len(bad) / n <= 0.01, bad[:10]
+
+
+def test_random_addresses_dates_emails_ages():
+    """Seeded random streets (census surnames and common words), birth dates, e-mails and ages in their slots."""
+    import random
+
+    from hushmic.redact.names import first_names, last_names
+
+    rng = random.Random(5)
+    c = lambda a, b: _cardinal(rng, rng.randint(a, b))  # noqa: E731
+    digits = lambda n: " ".join(rng.choice("one two three four five six seven eight nine".split())  # noqa: E731
+                                for _ in range(n))
+    streets = sorted(n for n, r in last_names().items() if r <= 2000) + "maple oak cedar station market mill".split()
+    kinds = "street road avenue lane drive boulevard place court way terrace crescent close".split()
+    months = "january february march april may june july august september october november december".split()
+    ords = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth twentieth".split()
+    fn = sorted(n for n, r in first_names().items() if r <= 800)
+
+    def addr():
+        house = rng.choice([digits(rng.randint(2, 4)), c(1, 99)])
+        a = f"{house} {rng.choice(streets)} {rng.choice(kinds)}"
+        return a + (f" apartment {c(1, 30)}" if rng.random() < 0.3 else "")
+
+    def date():
+        y = f"nineteen {c(20, 99)}"
+        return rng.choice([f"{rng.choice(months)} {rng.choice(ords)} {y}", f"the {rng.choice(ords)} of {rng.choice(months)} {y}",
+                           f"{rng.choice(months)} {rng.choice(ords)}"])
+
+    def email():
+        f, l = rng.choice(fn), rng.choice(streets)
+        local = rng.choice([f"{f} dot {l}", f"{f[0]} {l}", f"{f} {c(10, 99)}", f"{f}{l}"])
+        return f"{local} at {rng.choice(['gmail', 'yahoo', 'outlook', 'icloud'])} dot {rng.choice(['com', 'net', 'org'])}"
+
+    slots = [("my address is {v}", addr), ("i live at {v}", addr), ("send the package to {v}", addr),
+             ("navigate to {v}", addr), ("my birthday is {v}", date), ("i was born on {v}", date),
+             ("my date of birth is {v}", date), ("my email is {v}", email), ("send the report to {v}", email),
+             ("i'm {v} years old", lambda: c(1, 99)), ("my son is {v} and he needs a booster seat", lambda: c(1, 17)),
+             ("i am a {v} year old woman looking for a gym", lambda: c(18, 99))]
+    bad, n = [], 0
+    for t, gen in slots:
+        for _ in range(30):
+            v = gen()
+            text = t.format(v=v)
+            cov = covered(text, redact_text(text))
+            a = text.index(v)
+            if any(ch != " " and k not in cov for k, ch in enumerate(text[a:a + len(v)], a)):
+                bad.append(text)
+            n += 1
+    assert len(bad) / n <= 0.03, bad[:10]

@@ -447,6 +447,9 @@ class EmailRecognizer(Recognizer):
 _NAME_BLOCK = FUNCTION_WORDS | VALUE_STOP | UNITS | MATH_WORDS | frozenset("zip postcode postal".split())
 
 
+_ARTICLES_PREPS = frozenset("the a an to in on at of and or for from my your by with into per".split())
+
+
 class AddressRecognizer(Recognizer):
     """House number + street name + street type [+ unit] [+ city/state]; a zip right after it is a POSTCODE."""
     entity = "ADDRESS"
@@ -514,8 +517,11 @@ class AddressRecognizer(Recognizer):
             w = doc.words[k]
             if w in STREET_TYPES and names >= 1:
                 return k
-            if w in _NAME_BLOCK and w not in ("saint", "st", "old", "new"):
-                return None
+            if w in STREET_TYPES and names == 0 and doc.w(k + 1) in STREET_TYPES:
+                return None  # "a two way street"
+            if w in _NAME_BLOCK and w not in ("saint", "st", "old", "new") and not (
+                    doc.w(k + 1) in STREET_TYPES and w not in _ARTICLES_PREPS and w not in UNITS and names == 0):
+                return None  # ... but "still road", "root road" are streets
             if is_number_word(w) and not (w in TENS and doc.w(k + 1) in ORDINALS):
                 return None
             names += 1
