@@ -257,6 +257,24 @@ def test_changed_and_stale_files_are_fixed(deployed, capsys):
     assert _hello(b.port)["firmware"]
 
 
+def test_module_dropped_from_firmware_is_removed_via_the_manifest(deployed, capsys):
+    """A module an earlier deploy put there (listed in its manifest) but that firmware/ no longer has is removed;
+    a file of the same kind that no deploy recorded is left alone."""
+    b, _, _, _ = deployed
+    man = json.loads((b.fsdir / dep.MANIFEST).read_text())
+    man["files"]["oldmod.mpy"] = "0" * 64
+    (b.fsdir / dep.MANIFEST).write_text(json.dumps(man, sort_keys=True) + "\n")
+    (b.fsdir / "oldmod.mpy").write_bytes(b"M\x06\x00\x1f")
+    (b.fsdir / "usermod.mpy").write_bytes(b"M\x06\x00\x1f")
+    rc, out, err = _run(["deploy", "--port", b.port, "--json"], capsys)
+    assert rc == 0, err
+    res = json.loads(out)
+    assert res["removed"] == ["oldmod.mpy"]
+    assert [f["name"] for f in res["files"] if f["action"] == "copy"] == [dep.MANIFEST]
+    assert not (b.fsdir / "oldmod.mpy").exists() and (b.fsdir / "usermod.mpy").exists()
+    assert "oldmod.mpy" not in json.loads((b.fsdir / dep.MANIFEST).read_text())["files"]
+
+
 def test_arch_that_the_board_cannot_load_is_refused(deployed, capsys):
     b, _, _, _ = deployed
     before = _fs_state(b.fsdir)
