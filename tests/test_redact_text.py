@@ -401,3 +401,44 @@ def test_random_addresses_dates_emails_ages():
                 bad.append(text)
             n += 1
     assert len(bad) / n <= 0.03, bad[:10]
+
+
+def test_random_spelled_codes_and_passwords():
+    """Seeded random spelled codes (letters, NATO words, digits, "oh") and passwords after their cues."""
+    import random
+
+    rng = random.Random(3)
+    digits = "zero one two three four five six seven eight nine".split()
+    nato = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec "
+            "romeo sierra tango uniform victor whiskey xray yankee zulu").split()
+
+    def code(n, p_nato=0.0):
+        out = []
+        for _ in range(n):
+            if rng.random() < 0.45:
+                letter = rng.choice("abcdefghijklmnopqrstuvwxyz")
+                out.append(nato[ord(letter) - 97] if rng.random() < p_nato else letter)
+            else:
+                d = rng.randint(0, 9)
+                out.append("oh" if d == 0 and rng.random() < 0.3 else digits[d])
+        return " ".join(out)
+
+    words = "sunshine dragon football monkey purple tiger summer shadow hunter ranger cookie pepper".split()
+    password = lambda: rng.choice([f"{rng.choice(words)} {' '.join(rng.choice(digits[1:]) for _ in range(3))}",  # noqa: E731
+                                   f"{rng.choice(words)} {rng.choice(words)}", code(8)])
+    slots = [("my national insurance number is {v}", lambda: code(9)), ("my insurance member id is {v}", lambda: code(9)),
+             ("my driver's license number is {v}", lambda: code(8)), ("my license plate is {v}", lambda: code(7, 0.3)),
+             ("my passport number is {v}", lambda: code(9)), ("the serial number is {v}", lambda: code(8, 0.2)),
+             ("register my device serial {v}", lambda: code(7)), ("my postcode is {v}", lambda: code(6)),
+             ("the wifi password is {v}", password), ("my password is {v}", password)]
+    bad, n = [], 0
+    for t, gen in slots:
+        for _ in range(30):
+            v = gen()
+            text = t.format(v=v)
+            cov = covered(text, redact_text(text))
+            a = text.index(v)
+            if any(ch != " " and k not in cov for k, ch in enumerate(text[a:a + len(v)], a)):
+                bad.append(text)
+            n += 1
+    assert len(bad) / n <= 0.02, bad[:10]

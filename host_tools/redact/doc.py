@@ -65,7 +65,14 @@ class Doc:
             return False
         if w in ("oh", "o"):
             # "oh" is zero only next to another number word ("oh seven", "five oh five")
-            return self._num_near(i) or (letters and w == "o")
+            if self._num_near(i) or (letters and w == "o"):
+                return True
+            if letters:  # inside a spelled code "oh" is a zero next to letters too ("c eight p oh")
+                for k in (i - 1, i + 1):
+                    v = self.w(k)
+                    if (len(v) == 1 and v in LETTERS) or v in NATO:
+                        return True
+            return False
         if w in REPEATERS:
             return self.is_core(i + 1, letters, homophones, nato) and self.w(i + 1) not in REPEATERS
         if w.isdigit() or w in DIGIT_WORDS or w in TEENS or w in TENS or w in SCALES:

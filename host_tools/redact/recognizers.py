@@ -150,6 +150,9 @@ def value_after(doc, k, mode, max_links=4):
                 break
         if mode == "date" and w == "the" and _dateish(doc.w(start + 1)):
             break
+        if w in ("a", "i") and mode in ("code", "words") and doc.is_core(start + 1, letters=True, homophones=True,
+                                                                          nato=False):
+            break  # a spelled value that starts with the letter a: "my password is a r four eight"
         if w in LINKS or w in ("my", "your", "his", "her", "our", "their", "a", "an", "last", "four", "digits",
                                "first") or (w in ("code", "pin", "password", "date", "id", "number") and
                                             doc.w(start + 1) in LINKS):
@@ -240,7 +243,8 @@ def words_value(doc, i, max_tokens=6):
             continue
         if w in VALUE_STOP and not (j == i and w not in ("and", "so", "but", "please")):
             break
-        if j == i and w in FUNCTION_WORDS and w not in ("i", "my", "all"):
+        if j == i and w in FUNCTION_WORDS and w not in ("i", "my", "all") and not (
+                w == "a" and doc.is_core(j + 1, letters=True, homophones=True, nato=False)):
             break
         j += 1
         count += 1
