@@ -40,7 +40,7 @@ def tokens(text):
 
 def score(items, predictions):
     """predictions[k]: list of (start, end, type). Returns the metrics dict."""
-    tp = fp = fn = 0
+    tp = fp = fn = same_type = 0
     rec_hit, rec_all, prec_hit, prec_all = {}, {}, {}, {}
     leak = npii = over = nneg = 0
     for it, pred in zip(items, predictions):
@@ -52,6 +52,8 @@ def score(items, predictions):
             tp += g and p
             fp += p and not g
             fn += g and not p
+            if g and p:
+                same_type += gold[0] == ptyp[0]
             if g:
                 rec_all[gold[0]] = rec_all.get(gold[0], 0) + 1
                 rec_hit[gold[0]] = rec_hit.get(gold[0], 0) + p
@@ -72,6 +74,7 @@ def score(items, predictions):
     return {
         "items": len(items), "token_recall": round(r, 4), "token_precision": round(p, 4),
         "token_f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "type_agreement": round(same_type / max(1, tp), 4),
         "leak_rate": round(leak / max(1, npii), 4), "leaked_items": leak, "pii_items": npii,
         "over_redaction": round(over / max(1, nneg), 4), "over_redacted_items": over, "no_pii_items": nneg,
         "recall_by_type": {t: round(rec_hit.get(t, 0) / rec_all[t], 4) for t in TYPES if rec_all.get(t)},
@@ -287,6 +290,10 @@ def main(argv=None):
         print(f"Presidio: skipped ({result['presidio']['skipped']})", file=err)
     elif "presidio" in result:
         print(f"Presidio: {result['presidio']['system']}", file=err)
+    print(f"type agreement on redacted PII tokens (not scored by the README): hushmic "
+          f"{result['hushmic']['type_agreement']:.3f}"
+          + (f", Presidio {result['presidio']['type_agreement']:.3f}" if "type_agreement" in result.get("presidio", {})
+             else ""), file=err)
     print(f"probes (tests/fixtures/redact/probes.txt): {result['hushmic_probes']['passed']}/"
           f"{result['hushmic_probes']['probes']} pass", file=err)
     print("\nper type              hushmic recall  prec   |  presidio recall  prec", file=err)
