@@ -173,6 +173,8 @@ asperger's aspergers tourette narcolepsy neuropathy tendonitis tendinitis fascii
 sjogren's raynaud's vitiligo alopecia dermatitis hives bpd schizoaffective postpartum dysthymia agoraphobia
 hpv impotence incontinence leukaemia sarcoma glioblastoma ivf stillbirth colonoscopy mammogram fever migraines
 concussions dementia palsy dystrophy bifida huntington's als
+oncologist oncology psychiatrist cardiologist neurologist urologist gynecologist obgyn endocrinologist
+rheumatologist hematologist nephrologist pulmonologist gastroenterologist rehab detox methadone sobriety relapse
 """)
 MEDICAL_PHRASES = [
     "high blood pressure", "low blood pressure", "high cholesterol", "type one diabetes", "type two diabetes",

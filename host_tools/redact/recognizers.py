@@ -462,6 +462,14 @@ class AddressRecognizer(Recognizer):
     def analyze(self, doc, ctx):
         res = []
         eng = english_words()
+        for b in range(doc.n):
+            # "p o box 4412", "po box", "post office box"
+            if doc.words[b] == "box" and (doc.w(b - 1) in ("po", "p.o") or doc.prevs(b, 2) in (("p", "o"),
+                                                                                            ("post", "office"))):
+                a0 = b - (1 if doc.w(b - 1) in ("po", "p.o") else 2)
+                j = doc.run(b + 1, letters=True, nato=False)
+                if j > b + 1:
+                    res.append(Result(a0, j, "ADDRESS", 0.9, self.name))
         i = 0
         while i < doc.n:
             j = doc.run(i, letters=False)
@@ -612,6 +620,15 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
                             break
                         if doc.words[k] in VALUE_STOP or doc.words[k] in FUNCTION_WORDS and doc.words[k] != "the":
                             break
+        eng = english_words()
+        for i in range(1, doc.n - 2):
+            # "visiting my mom in tampa": where a relative is or lives
+            if doc.words[i] in RELATIONS and doc.words[i - 1] in ("my", "our", "his", "her") and \
+                    doc.words[i + 1] in ("in", "at", "near", "from") and doc.words[i + 2] not in eng and \
+                    doc.words[i + 2] not in FUNCTION_WORDS and not is_number_word(doc.words[i + 2]):
+                v = place_value(doc, i + 2)
+                if v:
+                    res.append(Result(v[0], v[1], "LOCATION", 0.8, self.name))
         for i in range(doc.n - 3):
             if doc.words[i] in ("i'm", "im") and doc.words[i + 1] in ("a", "an") and doc.words[i + 3] in ("at", "in"):
                 v = place_value(doc, i + 4)
