@@ -756,11 +756,12 @@ class MedicalRecognizer(Recognizer):
 
     def analyze(self, doc, ctx):
         eng, fn = english_words(), first_names()
-        strong_personal = bool(doc.wordset & {"i", "my", "me", "i'm", "i've", "he", "she", "his", "her", "he's",
-                                               "she's", "diagnosed", "has", "have", "our", "their"})
+        strong_personal = bool(doc.wordset & {"i", "my", "me", "i'm", "i've", "im", "ive", "he", "she", "his", "her",
+                                               "he's", "she's", "diagnosed", "has", "have", "our", "their", "got"})
         if not strong_personal and not any(r.type == "PERSON" for r in ctx.results):
             return []
-        if ctx.general_health and not (doc.wordset & {"my", "i", "i'm", "i've", "has", "his", "her", "he", "she"}):
+        if ctx.general_health and not (doc.wordset & {"my", "i", "i'm", "i've", "im", "ive", "has", "his", "her", "he",
+                                                       "she"}):
             return []
         res = []
         i = 0
@@ -884,6 +885,7 @@ _FOR_OBJECTS = frozenset("""gift present card table reservation appointment tick
 party surprise something anything room seat it this one""".split())
 _FROM_OBJECTS = frozenset("""message messages text texts email emails call calls letter note gift present package
 voicemail voicemails anything news card it this""".split())
+_SAYING_VERBS = frozenset("said says called texted asked told wants wanted needs needed likes loves hates".split())
 _PERSON_VERBS = frozenset("has had needs needed wants wanted said says called texted asked told likes loves hates "
                           "gets got takes took".split())
 # words that follow a name in a command without being a surname ("call kevin back", "text sarah tonight")
@@ -990,7 +992,14 @@ class PersonRecognizer(Recognizer):
             elif (i == 0 or p1 in ("and", "but", "so", "because", "that", "since", "if")) and \
                     doc.w(i + 1) in _SUBJECT_VERBS and (base(w) in fn or base(w) not in eng) and not (
                     base(w) in PLACE_NAMES and doc.w(i + 1) not in _PERSON_VERBS):
-                strong = True
+                if base(w) in fn:
+                    strong = True
+                else:
+                    # an unknown word before a verb is a person only with a person's verb or a health term after it
+                    # ("xiomara has lupus", "zainab said ..."), not "covid is spreading" or "ebay has a sale"
+                    nxt = set(doc.words[i + 1:i + 6])
+                    strong = doc.w(i + 1) in _SAYING_VERBS or (doc.w(i + 1) in ("has", "had", "is", "was") and bool(
+                        nxt & (MEDICAL_TERMS | MEDICAL_HEADS)))
             elif w.endswith("'s") and doc.w(i + 1) in _POSSESSED:
                 strong = True
             elif w.endswith("s") and doc.w(i + 1) in _POSSESSED and w[:-1] in fn and w[:-1] not in eng and \
