@@ -126,16 +126,24 @@ class Listener:
         self.t0 = time.monotonic()
         self._shut = False
         self._worker_errors = 0
+        self.t_max = 0.0  # latest event time so far
         self.end_t = None  # timeline second after which nothing is kept (a simulated recording's end), or None
 
     # ---- output ------------------------------------------------------------------------------------------------
     def emit(self, board, event, t, **fields):
         ev = {"event": event, "t": t}
+        if t is not None and t > self.t_max:
+            self.t_max = t
         if self.multi:
             ev["board"] = board
         ev.update(fields)
         with self._emit_lock:
             self.emit_raw(ev)
+
+    def now_t(self):
+        """The latest time on the boards' timelines: last event, last frame or uptime report."""
+        ts = [self.t_max] + [b.t(max(b.last_fno, b.uptime_ms // 10)) for b in self.boards.values() if b.hello]
+        return round(max(ts), 3)
 
     def elapsed(self):
         return time.monotonic() - self.t0
@@ -143,8 +151,16 @@ class Listener:
     # ---- lifecycle ---------------------------------------------------------------------------------------------
     def start(self):
         self.t0 = time.monotonic()
+        if self.pipeline is not None:  # load the ASR models now, not on the first utterance (its latency)
+            self.pending.append(self.worker.submit(self._warm_up))
         for b in self.boards.values():
             b.reader.start()
+
+    def _warm_up(self):
+        try:
+            self.pipeline.process(np.zeros(RATE // 2, dtype=np.int16))
+        except Exception:
+            pass
 
     def stop_streams(self):
         for b in self.boards.values():
@@ -172,7 +188,8 @@ class Listener:
         for b in self.boards.values():
             b.reader.stop()
         for b in self.boards.values():
-            b.reader.join(timeout=2)
+            if b.reader.ident is not None:  # started
+                b.reader.join(timeout=2)
             b.reader.conn.close()
         if self.store is not None:
             for name, sid in self.sessions.items():

@@ -125,9 +125,16 @@ def test_unplug_mid_utterance_saves_it_truncated_and_reconnects(tmp_path):
                     lst.pump(0.02)
                 assert not b.connected
                 sb.replug()
-            if unplugged_at is not None and b.connected and b.uptime_ms / 1000.0 + b.offset > 6.0:
-                break
+            if unplugged_at is not None and b.connects == 2:
+                done = [e for e in evs if e["event"] == "segment_end" and not e["truncated"]]
+                if len(done) >= 2:
+                    break
         assert unplugged_at is not None, "no utterance to cut"
+        lst.stop_streams()  # as listen does at the end: stop, ask for the counters, drain
+        lst.request_status()
+        end = time.monotonic() + 0.6
+        while time.monotonic() < end:
+            lst.pump(0.05)
     finally:
         lst.shutdown()
         sb.stop()
@@ -222,7 +229,7 @@ def test_mute_periods_recorded_and_retention_applied_at_start(tmp_path):
 
 
 def test_muted_at_end_is_recorded_open(tmp_path):
-    p = _hushmic(["listen", "--sim", str(WAV_A), "--fast", "--json", "--no-transcribe", "--mute", "11:20"], tmp_path)
+    p = _hushmic(["listen", "--sim", str(WAV_A), "--fast", "--json", "--no-transcribe", "--mute", "11:600"], tmp_path)
     assert p.returncode == 0, p.stderr
     with Store(tmp_path) as st:
         (s,) = st.sessions()
@@ -245,3 +252,71 @@ def test_stream_60s_realtime_no_loss_flat_memory(tmp_path):
     # host memory steady: Python heap growth (tracemalloc) after warm-up, and RSS
     assert r["py_heap_growth_kb"] < 1024, r
     assert r["rss_growth_kb"] < 8 * 1024, r
+
+
+# ---------------------------------------------------------------------------------------------- Listener logic
+def _msg(kind, **f):
+    from hushmic.protocol import Message
+
+    return Message(kind, 0, 0, f)
+
+
+HELLO = {"firmware": "0.1.0", "protocol": "1.0", "profile": "p", "rate": 16000, "frame_ms": 10, "codec": "adpcm",
+         "muted": False}
+
+
+def _unit_listener(offset_fn=None):
+    evs = []
+    lst = Listener([("b", "/nonexistent", offset_fn, None)], evs.append)
+    return lst, lst.boards["b"], evs
+
+
+def _audio(fno):
+    return _msg("audio", fno=fno, codec=1, samples=np.full(160, 1000, dtype=np.int16))
+
+
+def test_real_board_timeline_counts_from_listen_start():
+    lst, b, evs = _unit_listener()
+    lst.t0 = time.monotonic() - 2.0  # listen started 2 s ago
+    lst.handle(b, _msg("connected", hello=dict(HELLO)))
+    lst.handle(b, _msg("status", uptime_ms=3_600_000, frames_sent=0))  # the board has been up for an hour
+    lst.handle(b, _msg("segment_start", segment=1, fno=360_050))
+    t = [e for e in evs if e["event"] == "segment_start"][0]["t"]
+    assert 2.0 <= t <= 3.0
+
+
+def test_board_reset_under_an_open_port_truncates_and_rebases():
+    lst, b, evs = _unit_listener()
+    lst.handle(b, _msg("connected", hello=dict(HELLO)))
+    lst.handle(b, _msg("heartbeat", uptime_ms=20_000, frames_captured=0, frames_sent=300, drops=0, overruns=0,
+                       noise_floor=-600, free_heap=0, state="listening"))
+    lst.handle(b, _msg("segment_start", segment=1, fno=2000))
+    for k in range(10):
+        lst.handle(b, _audio(2000 + k))
+    lst.handle(b, _msg("heartbeat", uptime_ms=400, frames_captured=0, frames_sent=0, drops=0, overruns=0,
+                       noise_floor=-600, free_heap=0, state="idle"))  # uptime went back: it rebooted
+    lst.shutdown()
+    ends = [e for e in evs if e["event"] == "segment_end"]
+    assert len(ends) == 1 and ends[0]["truncated"] is True
+    assert any(e["event"] == "error" and "restarted" in e["message"] for e in evs)
+    assert b.resets_seen == 1 and lst.final_stats()["frames_sent"] == 300
+
+
+def test_board_muted_at_connect_is_known_and_its_audio_not_kept():
+    lst, b, evs = _unit_listener(offset_fn=lambda: 0.0)
+    lst.handle(b, _msg("connected", hello=dict(HELLO, muted=True), offset=0.0))
+    assert b.muted and [e for e in evs if e["event"] == "mute"] == [{"event": "mute", "t": 0.0, "muted": True}]
+    lst.handle(b, _audio(50))  # a board must never do this; the host does not keep it either
+    assert b.utt is None and lst.final_stats()["audio_frames_while_muted"] == 1
+    lst.shutdown()
+
+
+def test_nothing_kept_past_the_end_of_the_recording():
+    lst, b, evs = _unit_listener(offset_fn=lambda: 0.0)
+    lst.end_t = 5.0
+    lst.handle(b, _msg("connected", hello=dict(HELLO), offset=0.0))
+    lst.handle(b, _msg("segment_start", segment=1, fno=520))
+    lst.handle(b, _audio(520))
+    lst.handle(b, _msg("segment_end", segment=1, fno=560, truncated=False))
+    lst.shutdown()
+    assert not [e for e in evs if e["event"].startswith("segment")]

@@ -170,8 +170,7 @@ def _listen(args, durations, pipeline, store):
                 say(f"hushmic listen: {args.save_audio} holds the received audio UNREDACTED (--no-transcribe)")
         stats = lst.final_stats()
         if args.json:
-            t_end = max(durations) if durations and not interrupted else max(
-                [b.t(b.last_fno) for b in lst.boards.values()] + [0.0])
+            t_end = max(durations) if durations and not interrupted else lst.now_t()
             ev = {"event": "stats", "t": round(t_end, 3), "final": True, **stats}
             if multi:
                 ev["board"] = "all"
@@ -225,8 +224,7 @@ def _run_loop(lst, args, durations, sims, live, live_line):
             if args.stats_every and now - last_stats >= args.stats_every:
                 last_stats = now
                 rs = lst.running_stats()
-                t = max([b.t(b.last_fno) for b in lst.boards.values()] + [0.0])
-                ev = {"event": "stats", "t": round(t, 3), "final": False, **rs}
+                ev = {"event": "stats", "t": lst.now_t(), "final": False, **rs}
                 if args.json:
                     emit_json(ev)
                 else:
