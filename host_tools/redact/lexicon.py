@@ -204,6 +204,7 @@ imac android samsung galaxy pixel kindle roku firestick chromecast sonos nest ec
 xbox playstation ps5 nintendo switch steam twitch disney hbo max paramount peacock audible uber lyft doordash
 grubhub instacart ubereats postmates fedex ups usps dhl walmart target costco kroger safeway walgreens cvs ikea
 starbucks mcdonald's mcdonalds chipotle dominos domino's subway wendy's kfc tesla toyota honda ford chevy bmw audi
+mercedes lexus porsche nissan hyundai kia mazda subaru volvo jeep buick cadillac
 paypal venmo zelle cashapp chase citi amex facebook instagram tiktok snapchat whatsapp messenger telegram signal
 zoom skype teams slack gmail outlook yahoo hotmail icloud dropbox wikipedia reddit twitter linkedin pinterest
 tinder bumble duolingo waze yelp airbnb expedia tripadvisor philips hue wemo tado dyson roomba vizio lg sony bose
@@ -220,4 +221,5 @@ warren hamilton clinton franklin springfield burlington dover bristol leeds lond
 durham lancaster preston derby stafford hereford brighton kingston regina adelaide perth darwin brisbane hobart
 geneva vienna berlin dublin milan siena valencia alexandria cairo lima santiago houston sacramento fresno reno
 tucson mesa tulsa wichita omaha boise laramie casper cheyenne billings missoula fargo sioux topeka provo ogden
+kenya chad niger jamaica albania bolivia argentina china america africa asia europe
 """)
