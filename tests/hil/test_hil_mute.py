@@ -25,7 +25,7 @@ def test_mute_switch(board):
     m = read_until(conn, lambda m: m.kind == "mute" and m.fields["muted"], board.timeout, into=msgs)
     assert m is not None, "no mute frame"
     if board.is_sim:
-        assert time.monotonic() - t_flip < 0.25, "the host must be told at once"
+        assert time.monotonic() - t_flip < 0.5, "the host must be told at once (wall clock, CI load included)"
     # while muted: no audio, commands that could leak or change anything are refused
     during = []
     conn.send("start")
