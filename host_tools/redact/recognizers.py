@@ -885,6 +885,9 @@ _FOR_OBJECTS = frozenset("""gift present card table reservation appointment tick
 party surprise something anything room seat it this one""".split())
 _FROM_OBJECTS = frozenset("""message messages text texts email emails call calls letter note gift present package
 voicemail voicemails anything news card it this""".split())
+_BUSINESS = frozenset("""pizza pizzeria diner garage bakery cafe restaurant grill bar pub shop store salon auto
+plumbing hardware market deli tavern kitchen bistro burgers tacos bbq barbershop cleaners pharmacy clinic dental
+florist boutique motors tire tires liquor wine steakhouse sushi noodles inn hotel motel spa gym fitness""".split())
 _SAYING_VERBS = frozenset("said says called texted asked told wants wanted needs needed likes loves hates".split())
 _PERSON_VERBS = frozenset("has had needs needed wants wanted said says called texted asked told likes loves hates "
                           "gets got takes took".split())
@@ -968,6 +971,9 @@ class PersonRecognizer(Recognizer):
             if i in taken:
                 return None
             j = extend(i)
+            if doc.words[j - 1].endswith("'s") and doc.w(j) in _BUSINESS or doc.w(j) in _BUSINESS and \
+                    doc.w(j) not in _POSSESSED:
+                return None  # a business the user calls: "call joe's pizza", "call tony's garage"
             for k in range(i, j):
                 taken.add(k)
             res.append(Result(i, j, "PERSON", score, why))
