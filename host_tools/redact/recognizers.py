@@ -804,8 +804,8 @@ class MedicalRecognizer(Recognizer):
                     while doc.w(k) in ("my", "his", "her", "the", "some", "more"):
                         k += 1
                     b = doc.w(k)
-                    if b and b.isalpha() and (b in MEDICAL_TERMS or b not in eng and b not in fn and b not in BRANDS) \
-                            and not is_number_word(b):
+                    if b and b.isalpha() and (b in MEDICAL_TERMS or b not in eng and b not in fn and b not in BRANDS
+                                              and b.rstrip("s") not in BRANDS) and not is_number_word(b):
                         res.append(Result(k, k + 1, "MEDICAL", 0.7, self.name))
                         i = k + 1
                         continue
@@ -888,6 +888,11 @@ voicemail voicemails anything news card it this""".split())
 _BUSINESS = frozenset("""pizza pizzeria diner garage bakery cafe restaurant grill bar pub shop store salon auto
 plumbing hardware market deli tavern kitchen bistro burgers tacos bbq barbershop cleaners pharmacy clinic dental
 florist boutique motors tire tires liquor wine steakhouse sushi noodles inn hotel motel spa gym fitness""".split())
+_PLACE_PREFIX = frozenset("san santa st saint fort ft port mount mt lake new north south east west los las el la de "
+                          "del port upper lower".split())
+_PLACE_SUFFIX = frozenset("city county beach springs falls valley heights park hills island islands bay harbor "
+                          "village town township hole creek river lake mountain mountains canyon station airport "
+                          "street road avenue boulevard lane drive".split())
 _SAYING_VERBS = frozenset("said says called texted asked told wants wanted needs needed likes loves hates".split())
 _PERSON_VERBS = frozenset("has had needs needed wants wanted said says called texted asked told likes loves hates "
                           "gets got takes took".split())
@@ -1056,6 +1061,8 @@ class PersonRecognizer(Recognizer):
             if media:
                 continue
             if bare(w):
+                if p1 in _PLACE_PREFIX or doc.w(i + 1) in _PLACE_SUFFIX:
+                    continue  # "san jose", "jackson hole", "virginia beach"
                 # "weather in austin", "flights to paris": a place, unless a surname follows
                 j = extend(i)
                 if p1 in ("in", "near", "to", "from", "at", "of", "around", "via", "for", "about", "by", "into") and (
