@@ -114,39 +114,44 @@ class _Collector:
         self.segments = 0
         self.muted = False
 
+    def _handle(self, m):
+        if m.kind == "heartbeat":
+            self.t = m.fields["uptime_ms"] / 1000.0
+            if m.fields["state"] in ("listening", "speech"):
+                self.floors.append((self.t, m.fields["noise_floor"] / 10.0))
+        elif m.kind == "audio":
+            self.frames.append((m.fields["fno"] / 100.0, m.fields["samples"]))
+        elif m.kind == "segment_start":
+            self.segments += 1
+        elif m.kind == "mute" and m.fields["muted"]:
+            self.muted = True
+
     def pump(self, until_fn, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not until_fn():
             for m in self.conn.read():
-                if m.kind == "heartbeat":
-                    self.t = m.fields["uptime_ms"] / 1000.0
-                    if m.fields["state"] in ("listening", "speech"):
-                        self.floors.append((self.t, m.fields["noise_floor"] / 10.0))
-                elif m.kind == "audio":
-                    self.frames.append((m.fields["fno"] / 100.0, m.fields["samples"]))
-                elif m.kind == "segment_start":
-                    self.segments += 1
-                elif m.kind == "mute" and m.fields["muted"]:
-                    self.muted = True
-                elif m.kind == "error" and m.fields.get("code") == 5:
-                    self.muted = True
+                self._handle(m)
             if self.muted:
                 raise HushmicError("the mute switch is on: turn it off to calibrate")
 
     def wait_ack(self, about, timeout=3.0):
+        """Wait for the board's ack of a command; every other message in the same reads is still recorded."""
         from ..protocol import wire
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            ack = None
             for m in self.conn.read():
                 if m.kind == "ack" and m.fields["about"] == about:
-                    return m.fields
-                if m.kind == "error":
+                    ack = m.fields
+                elif m.kind == "error" and m.fields.get("about") == about:
                     if m.fields.get("code") == wire.ERR_MUTED:
                         raise HushmicError("the mute switch is on: turn it off to calibrate")
                     raise HushmicError(f"the board refused: {m.fields.get('message')}")
-                if m.kind == "heartbeat":
-                    self.t = m.fields["uptime_ms"] / 1000.0
+                else:
+                    self._handle(m)
+            if ack is not None:
+                return ack
         raise HushmicError("the board did not acknowledge the command")
 
 
