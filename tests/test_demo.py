@@ -79,3 +79,17 @@ def test_demo_redacts_pii_with_pocketsphinx(tmp_path):
     assert "[PHONE]" in joined and "five five five" not in joined
     assert "smith" not in joined
     assert evs[-1]["redacted"].get("PHONE", 0) >= 1
+
+
+def test_demo_without_asr_says_which_extra(tmp_path, monkeypatch, capsys):
+    """A fresh install without the ASR extra: the demo still runs the link and the store, and says what to install."""
+    from hushmic import asr
+    from hushmic.cli import main
+
+    monkeypatch.setenv("HUSHMIC_HOME", str(tmp_path))
+    monkeypatch.setattr(asr, "available_backends", lambda: [])
+    assert main(["demo", "--fast", "--json"]) == 0
+    cap = capsys.readouterr()
+    summary = json.loads(cap.out.splitlines()[-1])
+    assert summary["event"] == "summary" and summary["transcription"] is False and summary["utterances"] == 4
+    assert "[asr]" in cap.err and len(cap.err.strip().splitlines()) == 1

@@ -102,7 +102,9 @@ def run(args):
             from ..pipeline import Pipeline
 
             pipeline = Pipeline(backend=args.backend)
-        except ImportError as e:
+            pipeline.describe()  # raises when no ASR backend is installed
+        except (ImportError, HushmicError) as e:
+            pipeline = None
             say(f"hushmic demo: transcription unavailable ({e}). Install the ASR extra: "
                 f"pip install -e '.[asr]' (or `make demo`). Continuing with the link and the store only.")
     store = None

@@ -100,7 +100,9 @@ def run(args):
 
         try:
             pipeline = Pipeline(backend=args.backend, margin_ms=args.margin_ms)
-        except ImportError as e:
+            pipeline.describe()  # raises when no ASR backend is installed
+        except (ImportError, HushmicError) as e:
+            pipeline = None
             say(f"hushmic listen: transcription unavailable ({e}); continuing without transcripts")
     store = None
     if not args.no_store:
