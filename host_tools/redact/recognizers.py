@@ -547,9 +547,18 @@ airport station park beach library church pharmacy supermarket restaurant bar pu
 house apartment flat car doctor's dentist's doctors dentist hospital clinic game concert meeting""".split())
 
 
+def _placeish(doc, v):
+    """Does the value look like a named place (a proper noun, a number, a street word) rather than "on fire"?"""
+    eng = english_words()
+    return any(doc.words[k] not in eng or is_number_word(doc.words[k]) or doc.words[k] in STREET_TYPES
+               for k in range(v[0], v[1]) if doc.words[k] not in ("the", "a", "an"))
+
+
 def place_value(doc, i, max_len=9):
     """A place name after a location cue: tokens up to a stop word; "of/on/in/at" join two place words
     ("saint mary's hospital on fifth street")."""
+    while doc.w(i) in ("near", "by", "on", "at", "in", "off") and i + 1 < doc.n:
+        i += 1  # "my school is NEAR the park": the preposition is not part of the place
     j = i
     last = i
     while j < doc.n and j - i < max_len:
@@ -580,6 +589,9 @@ def place_value(doc, i, max_len=9):
     return (i, last)
 
 
+_MY_PLACES = frozenset("""office gym school house home apartment flat dorm hotel work job workplace studio shop store
+church clinic campus building condo cabin farm practice company business restaurant bakery salon college university
+daycare nursery kindergarten""".split())
 _WHERE_I = [_tup(c) for c in ("where i live", "where we live", "where i work", "where i'm staying", "where i am",
                                 "where i'm", "where we are", "where we're staying", "where my office is",
                                 "where my kids go to school", "where i grew up", "where i'm from")]
@@ -621,6 +633,14 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
                         if doc.words[k] in VALUE_STOP or doc.words[k] in FUNCTION_WORDS and doc.words[k] != "the":
                             break
         eng = english_words()
+        for i in range(1, doc.n - 3):
+            # "my gym is on elm street", "our office is in the fenwick tower"
+            if doc.words[i - 1] in ("my", "our") and doc.words[i] in _MY_PLACES and doc.words[i + 1] in ("is", "'s") \
+                    and doc.words[i + 2] in ("on", "in", "at", "near", "by", "off"):
+                v = place_value(doc, i + 3)
+                if v and _placeish(doc, v) and not (is_number_word(doc.words[v[0]]) and v[1] - v[0] <= 2 and
+                                                    doc.w(v[1]) not in STREET_TYPES):
+                    res.append(Result(v[0], v[1], "LOCATION", 0.8, self.name))
         for i in range(1, doc.n - 2):
             # "visiting my mom in tampa": where a relative is or lives
             if doc.words[i] in RELATIONS and doc.words[i - 1] in ("my", "our", "his", "her") and \
@@ -669,6 +689,9 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
                     v = place_value(doc, k + 1)
                 else:
                     v = place_value(doc, k)
+                if v and (t[-1] in ("is", "attend", "attends") or t[0] in ("my", "our") and "is" in t) and \
+                        not _placeish(doc, v):
+                    break  # "my school is great", "my house is on fire"
                 if v:
                     # a time after "at" is not a place ("i'm at five")
                     if is_number_word(doc.words[v[0]]) and (v[1] - v[0]) <= 2 and doc.w(v[1]) not in STREET_TYPES:
@@ -722,6 +745,8 @@ class AgeRecognizer(Recognizer):
                     res.append(Result(i, j, "AGE", 0.8, self.name))
                 elif _looks_name(p2):
                     res.append(Result(i, j, "AGE", 0.65, self.name))
+            elif p1 in ("is", "'s") and p2 in ("who", "that") and set(doc.prevs(i, 6)) & RELATIONS:
+                res.append(Result(i, j, "AGE", 0.7, self.name))  # "my daughter, who is seven, ..."
             elif p1.endswith("'s") and p1[:-2] in RELATIONS and p2 in ("my", "our", "his", "her"):
                 res.append(Result(i, j, "AGE", 0.8, self.name))
         return res
