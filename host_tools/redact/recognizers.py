@@ -547,11 +547,14 @@ airport station park beach library church pharmacy supermarket restaurant bar pu
 house apartment flat car doctor's dentist's doctors dentist hospital clinic game concert meeting""".split())
 
 
-def _placeish(doc, v):
-    """Does the value look like a named place (a proper noun, a number, a street word) rather than "on fire"?"""
+def _placeish(doc, v, loose=False):
+    """Does the value look like a named place (a proper noun, a number, a street word; with `loose`, also any two
+    content words: "canary wharf") rather than "on fire" or "great"?"""
     eng = english_words()
-    return any(doc.words[k] not in eng or is_number_word(doc.words[k]) or doc.words[k] in STREET_TYPES
-               for k in range(v[0], v[1]) if doc.words[k] not in ("the", "a", "an"))
+    content = [doc.words[k] for k in range(v[0], v[1]) if doc.words[k] not in ("the", "a", "an")]
+    if loose and len(content) >= 2:
+        return True
+    return any(w not in eng or is_number_word(w) or w in STREET_TYPES for w in content)
 
 
 def place_value(doc, i, max_len=9):
@@ -638,7 +641,7 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
             if doc.words[i - 1] in ("my", "our") and doc.words[i] in _MY_PLACES and doc.words[i + 1] in ("is", "'s") \
                     and doc.words[i + 2] in ("on", "in", "at", "near", "by", "off"):
                 v = place_value(doc, i + 3)
-                if v and _placeish(doc, v) and not (is_number_word(doc.words[v[0]]) and v[1] - v[0] <= 2 and
+                if v and _placeish(doc, v, loose=True) and not (is_number_word(doc.words[v[0]]) and v[1] - v[0] <= 2 and
                                                     doc.w(v[1]) not in STREET_TYPES):
                     res.append(Result(v[0], v[1], "LOCATION", 0.8, self.name))
         for i in range(1, doc.n - 2):
@@ -690,7 +693,7 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
                 else:
                     v = place_value(doc, k)
                 if v and (t[-1] in ("is", "attend", "attends") or t[0] in ("my", "our") and "is" in t) and \
-                        not _placeish(doc, v):
+                        not _placeish(doc, v, loose=t[-1] not in ("is", "attend", "attends")):
                     break  # "my school is great", "my house is on fire"
                 if v:
                     # a time after "at" is not a place ("i'm at five")
