@@ -29,6 +29,8 @@ def _opt(request, name, env):
         v = request.config.getoption(name, default=None)
     except (ValueError, AttributeError):  # option not registered by any conftest
         v = None
+    if isinstance(v, (list, tuple)):  # a conftest may register it with action="append"
+        v = v[0] if v else None
     return v or os.environ.get(env)
 
 
