@@ -1061,7 +1061,7 @@ class PersonRecognizer(Recognizer):
                             if t == ("from",) and doc.w(i - 2) not in _FROM_OBJECTS:
                                 break
                             b = base(w)
-                            contactish = (t == ("and",) or t == ("add",) and doc.wordset & _CONTACT_BOOK
+                            contactish = (t == ("and",) or t == ("as",) or t == ("add",) and doc.wordset & _CONTACT_BOOK
                                           or t == ("to",) and doc.wordset & _GIVING)
                             if b not in fn and b not in ln and not (contactish and b not in eng):
                                 break
