@@ -86,6 +86,7 @@ class BoardState:
     sent_prev_boots: int = 0
     received_this_boot: int = 0
     boot_check: bool = False
+    statuses: int = 0
     level_db: float = -120.0
     noise_floor: float = None
     state: str = "connecting"
@@ -169,6 +170,27 @@ class Listener:
     def request_status(self):
         for b in self.boards.values():
             b.reader.request("status")
+
+    def finish(self, timeout=1.5, settle=0.3):
+        """Stop every board's stream and collect its final counters: a status reply from after the stop (re-asked
+        every 0.2 s, since a reply can be lost on a noisy line), waiting at least `settle` s for trailing frames."""
+        self.stop_streams()
+        want = [n for n, b in self.boards.items() if b.connected]
+        before = {n: self.boards[n].statuses for n in want}
+        t_min = time.monotonic() + settle
+        t_end = time.monotonic() + timeout
+        next_ask = 0.0
+        while True:
+            now = time.monotonic()
+            pending = [n for n in want if self.boards[n].statuses == before[n]
+                       or (self.boards[n].last_status or {}).get("streaming")]
+            if now >= t_end or (not pending and now >= t_min):
+                return not pending
+            if pending and now >= next_ask:
+                for n in pending:
+                    self.boards[n].reader.request("status")
+                next_ask = now + 0.2
+            self.pump(0.05)
 
     def shutdown(self, timeout=120):
         """Close open utterances (truncated), finish the pipeline, stop readers, close sessions. Idempotent."""
@@ -258,6 +280,7 @@ class Listener:
             self.say(f"[{b.name}] disconnected ({f.get('reason')}); reconnecting")
         elif k == "status":
             b.last_status = f
+            b.statuses += 1
             if "uptime_ms" in f:
                 self._uptime(b, int(f["uptime_ms"]))
             b.sent_this_boot = max(b.sent_this_boot, int(f.get("frames_sent", 0)))

@@ -103,6 +103,21 @@ def test_several_ports_at_once(tmp_path):
     assert evs[-1]["event"] == "stats" and evs[-1]["frames_lost"] == 0
 
 
+@pytest.mark.parametrize("faults", ["0.002:7", "0.002:3"])
+def test_faults_on_the_line(tmp_path, faults):
+    """Seed 7 corrupts the board's first hello reply: the recording must still stream (its clock starts when the
+    host first talks, and a hello retry costs ~25 s of it at --fast pace), with CRC errors and counted losses."""
+    p = _hushmic(["listen", "--sim", str(WAV_A), "--fast", "--json", "--no-transcribe", "--no-store",
+                  "--faults", faults], tmp_path)
+    assert p.returncode == 0, p.stderr
+    evs = _events(p.stdout)
+    st = evs[-1]
+    assert st["event"] == "stats" and st["frames_sent"] > 700
+    assert st["crc_errors"] > 0 and st["frames_lost"] == st["frames_sent"] - st["frames_received"]
+    assert st["frames_received"] > 0.6 * st["frames_sent"]
+    assert [e for e in evs if e["event"] == "segment_end"]
+
+
 # ---------------------------------------------------------------------------------------------- unplug
 def test_unplug_mid_utterance_saves_it_truncated_and_reconnects(tmp_path):
     evs = []

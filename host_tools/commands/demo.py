@@ -138,7 +138,6 @@ def run(args):
         t_stop = min(meta["duration"] - 0.5, (sents[-1]["t1"] + 1.2) if sents else meta["duration"])
         lst.end_t = t_stop  # what the board hears after this (the recording's tail, then nothing) is not kept
         lst.start()
-        stop_sent = None
         last_draw = 0.0
         t0 = time.monotonic()
         while True:
@@ -150,14 +149,11 @@ def run(args):
                 last_draw = now
                 sys.stderr.write("\r\x1b[K" + live_line(lst) + "\r")
                 sys.stderr.flush()
-            if stop_sent is None and b.connected and b.uptime_ms / 1000.0 + b.offset >= t_stop:
-                lst.stop_streams()
-                lst.request_status()
-                stop_sent = now
-            if stop_sent is not None and now - stop_sent > 0.5:
+            if b.connected and b.uptime_ms / 1000.0 + b.offset >= t_stop:
                 break
             if now - t0 > meta["duration"] + 60:
                 raise HushmicError("the simulated board did not finish the recording in time")
+        lst.finish(settle=0.5)
         if not args.json and pipeline is not None and lst.pending:
             view.line("         (finishing the last transcription)")
         lst.shutdown()

@@ -60,7 +60,8 @@ def add_arguments(p):
     sim.add_argument("--mute", type=_parse_mute, default=[], metavar="A:B[,C:D]",
                      help="hold the simulated mute switch on for A <= t < B seconds")
     sim.add_argument("--faults", type=_parse_faults, default=None, metavar="RATE[:SEED]",
-                     help="corrupt or drop board-to-host bytes at this rate, deterministically per seed")
+                     help="corrupt or drop board-to-host bytes at this rate, deterministically per seed "
+                          "(from the moment the board is connected and streaming)")
     sim.add_argument("--power-cut", action="store_true", help="simulate the wiring in which the switch cuts the mic's power")
     out = p.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="JSON event stream on stdout (docs/cli.md)")
@@ -145,6 +146,11 @@ def _listen(args, durations, pipeline, store):
             for i, w in enumerate(args.sim):
                 sb = SimBoard(w, fast=args.fast, mute=args.mute, faults=args.faults, power_cut=args.power_cut,
                               name=f"sim{i}")
+                if args.faults:
+                    # the handshake runs on a clean line: at --fast pace, every hello retry (0.5 s of wall clock)
+                    # costs ~25 s of the recording, whose clock starts when the host first talks. Faults start
+                    # once the board is connected and streaming (see _run_loop).
+                    sb.fault_rate = 0.0
                 sb.start()
                 sims.append(sb)
                 boards.append((sb.name, sb.port, (lambda sb=sb: sb.timeline_offset), config))
@@ -209,14 +215,18 @@ def _run_loop(lst, args, durations, sims, live, live_line):
     signal.signal(signal.SIGTERM, on_signal)
     lst.start()
     t0 = time.monotonic()
+    faults_on = not (sims and args.faults)
     last_draw = 0.0
     last_stats = t0
-    stop_sent = None
     try:
         while not interrupted:
             lst.pump(0.05)
             if lst.fatal:
                 raise HushmicError(lst.fatal)
+            if not faults_on and all(b.connected for b in list(lst.boards.values())[:len(sims)]):
+                for sb in sims:
+                    sb.fault_rate = args.faults[0]
+                faults_on = True
             now = time.monotonic()
             if live and now - last_draw > 0.2:
                 last_draw = now
@@ -235,21 +245,12 @@ def _run_loop(lst, args, durations, sims, live, live_line):
             if sims:
                 done = all(b.connected and b.uptime_ms / 1000.0 + b.offset >= d + 0.6
                            for b, d in zip(lst.boards.values(), durations))
-                if done and stop_sent is None:
-                    lst.stop_streams()
-                    lst.request_status()
-                    stop_sent = now
-                if stop_sent is not None and now - stop_sent > (0.3 if args.fast else 0.6):
+                if done:
                     break
             elif args.duration is not None and now - t0 >= args.duration:
                 break
-        if interrupted or not sims:
-            # stop the boards and ask for their counters, so frames_sent is exact in the final stats
-            lst.stop_streams()
-            lst.request_status()
-            end = time.monotonic() + 0.5
-            while time.monotonic() < end:
-                lst.pump(0.05)
+        # stop the boards and collect their counters, so frames_sent is exact in the final stats
+        lst.finish(settle=0.3 if (sims and args.fast) else 0.6)
         # drain what is already queued (the final status, a last segment_end); heartbeats never stop coming
         end = time.monotonic() + 0.3
         while time.monotonic() < end and lst.pump(0.05):
