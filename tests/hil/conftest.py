@@ -1,8 +1,8 @@
 """Hardware-in-the-loop suite: the same tests against a real board (`--port`) or, by default, the simulated board.
 
     pytest tests/hil                              simulated board (what CI runs)
-    pytest tests/hil --port /dev/ttyACM0 -s       a real board on its native USB port; -s lets the tests ask you to
-                                                  flip the mute switch, press RESET, play the test recording
+    pytest tests/hil --port /dev/ttyACM0          a real board on its native USB port; some tests ask you (on the
+                                                  terminal) to flip the mute switch, press RESET, play the recording
 
 The `board` fixture hides the difference: tests talk to `board.port` over the hushmic protocol exactly as the host
 tools do, and ask `board` for the physical actions (switch, reset, sound) that a simulated board does by itself and
@@ -62,12 +62,24 @@ class Board:
 
     # ---- physical actions -----------------------------------------------------------------------------------
     def ask_person(self, msg):
-        """Print an instruction and wait for Enter (hardware only). Skips if no one can answer."""
+        """Print an instruction and wait for Enter (hardware only), on the controlling terminal, so it works under
+        pytest's output capture too. Skips if there is no terminal (CI, a pipe)."""
+        text = f"\n>>> {msg} -- then press Enter "
+        try:
+            with open("/dev/tty", "r+") as tty:
+                tty.write(text)
+                tty.flush()
+                tty.readline()
+                return
+        except OSError:
+            pass
+        stdin = sys.__stdin__
+        if stdin is None or not stdin.isatty():
+            pytest.skip(f"needs a person at the board (run pytest in a terminal): {msg}")
         capman = self.request.config.pluginmanager.getplugin("capturemanager")
-        if not sys.stdin or not os.isatty(0):
-            pytest.skip(f"needs a person at the board (run pytest with -s in a terminal): {msg}")
         with capman.global_and_fixture_disabled():
-            input(f"\n>>> {msg} -- then press Enter ")
+            print(text, end="", flush=True, file=sys.__stdout__)
+            stdin.readline()
 
     def set_switch(self, muted):
         if self.is_sim:

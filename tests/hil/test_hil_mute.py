@@ -1,7 +1,7 @@
 """The mute switch: the host is told at once, no audio while muted, start/config refused, listening again after.
 
 Simulated board: the switch is flipped through the simulator's control channel. Real board: you are asked to flip
-it (run with -s)."""
+it."""
 import time
 
 import pytest

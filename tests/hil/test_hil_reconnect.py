@@ -1,6 +1,6 @@
 """Reconnect after a board reset: `hushmic listen`'s Listener notices, saves the cut utterance as truncated,
 reconnects with backoff, and the next utterances arrive. Simulated board: the VM is killed and restarted (cable
-pulled); real board: you press RESET or replug the cable (run with -s)."""
+pulled); real board: you press RESET or replug the cable."""
 import time
 
 import pytest
