@@ -24,7 +24,7 @@ class Result:
 
 
 class Doc:
-    __slots__ = ("text", "starts", "ends", "words", "n", "_runs", "wordset")
+    __slots__ = ("text", "starts", "ends", "words", "n", "_runs", "wordset", "_nf", "_nf_before")
 
     def __init__(self, text):
         self.text = text
@@ -41,21 +41,28 @@ class Doc:
         self.n = len(self.words)
         self.wordset = frozenset(self.words + [w[:-2] for w in self.words if w.endswith("'s")])
         self._runs = {}
+        self._nf = None
+        self._nf_before = None
 
     def w(self, i):
         return self.words[i] if 0 <= i < self.n else ""
 
+    def has_numbers(self):
+        """Does any token carry a number (a number word or digits)? Lets number-only recognizers skip the rest."""
+        return any(is_number_word(w) for w in self.wordset)
+
     def prevs(self, i, n):
         """The n words before i, nearest last, skipping fillers ("i'm uh thirty five"): a tuple, padded with ""."""
-        out = []
-        k = i - 1
-        while k >= 0 and len(out) < n:
-            if self.words[k] not in FILLERS and self.words[k]:
-                out.append(self.words[k])
-            k -= 1
-        while len(out) < n:
-            out.append("")
-        return tuple(reversed(out))
+        if self._nf is None:
+            self._nf, self._nf_before = [], []
+            for w in self.words:
+                self._nf_before.append(len(self._nf))
+                if w and w not in FILLERS:
+                    self._nf.append(w)
+            self._nf_before.append(len(self._nf))
+        k = self._nf_before[i] if i < self.n else self._nf_before[self.n]
+        got = tuple(self._nf[max(0, k - n):k])
+        return ("",) * (n - len(got)) + got
 
     # ------------------------------------------------------------ number / code runs
     def is_core(self, i, letters=False, homophones=False, nato=True):

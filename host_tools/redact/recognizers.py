@@ -283,6 +283,8 @@ class DigitSequenceRecognizer(Recognizer):
     name = "digit_sequence"
 
     def analyze(self, doc, ctx):
+        if not doc.has_numbers():
+            return []
         res = []
         i = 0
         while i < doc.n:
@@ -717,6 +719,8 @@ class AgeRecognizer(Recognizer):
     name = "age"
 
     def analyze(self, doc, ctx):
+        if not doc.has_numbers():
+            return []
         res = []
         for i in range(doc.n):
             j = doc.run(i)
