@@ -31,6 +31,7 @@ from .protocol import wire
 
 FRAME = 160
 RATE = 16000
+UPTIME_WRAP = 1 << 30  # the board sends uptime_ms masked to 30 bits (12.4 days): that wrap is not a reset
 KEEP_RECENT = 10000  # bounded history (utterance list, latencies) so a listen that runs for days stays flat
 
 
@@ -304,7 +305,8 @@ class Listener:
             if uptime_ms < b.uptime_ms:
                 self._rebase_counters(b)
         elif uptime_ms + 1000 < b.uptime_ms:
-            self._board_reset(b, uptime_ms)
+            if not (b.uptime_ms > UPTIME_WRAP - 60000 and uptime_ms < 60000):  # a wrap is not a reset
+                self._board_reset(b, uptime_ms)
         b.uptime_ms = uptime_ms
 
     def _fix_offset(self, b, fno):
