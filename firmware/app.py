@@ -8,6 +8,7 @@ import array
 import gc
 import json
 import struct
+import sys
 import time
 
 import machine
@@ -223,6 +224,8 @@ class App:
             "viper": kernels.HAVE_VIPER,
             "mic_power_cut": self.profile["mic_power_cut"],
             "muted": self.mute.muted,
+            "platform": sys.platform,
+            "mpy": getattr(sys.implementation, "_mpy", 0),  # .mpy version and native arch: what deploy compiles for
         }
 
     def status(self):
@@ -395,8 +398,6 @@ def leave_to_repl():
 
 
 def main(safe_mode_window_ms=2000, seq_start=0):
-    import sys
-
     import profile as board_profile
     from link import BoardLink
 

@@ -1,5 +1,5 @@
 # Board profiles: load and validate the JSON in boards/esp32_s3/ (deployed to the board as profile.json).
-# The host validates the same way before deploying (hushmic.boards loads this file), so a bad key is named
+# The host validates the same way before deploying (hushmic.deploy.check_profile loads this file), so a bad key is named
 # before it ever reaches a board. Validation is a declarative schema, not scattered ifs.
 import json
 

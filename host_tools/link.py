@@ -7,6 +7,7 @@ the same path: a simulated board is just a port path.
 import errno
 import os
 import queue
+import sys
 import threading
 import time
 
@@ -21,7 +22,7 @@ BAUD = 115200  # ignored by USB CDC; used by USB-UART bridges
 
 def open_port(path, timeout=0.05):
     """Open a serial port with DTR/RTS held off (toggling them resets boards on USB-UART bridges), exclusively."""
-    if not os.path.exists(path):
+    if not sys.platform.startswith("win") and not os.path.exists(path):  # Windows COMn names are not paths
         raise BadInput(f"{path}: no such serial port. `hushmic devices` lists boards; on Linux the DevKitC-1's "
                        f"native USB port is usually /dev/ttyACM0 (see README, 'Ports and permissions')")
     s = serial.Serial()
