@@ -432,3 +432,17 @@ def test_alignment_far_from_recogniser_times_is_flagged():
     a, b = m["words"][k][1], m["words"][k][2]
     assert w.word == "peter" and w.aligned is False
     assert w.t0 <= a + 0.1 and w.t1 >= b + 2.0 - 0.1     # the union of both spans: fails closed
+
+
+def test_resample_is_band_limited():
+    """44.1 kHz content above 8 kHz must not fold into the speech band; speech-band content passes."""
+    from hushmic.audio_io import resample
+    t = np.arange(44100) / 44100
+    rms = lambda y: float(np.sqrt(np.mean(y[2000:-2000].astype(np.float64) ** 2)))  # noqa: E731
+    for f, lo, hi in [(1000, 0.95, 1.05), (12000, 0.0, 0.02), (20000, 0.0, 0.02)]:
+        y = resample((10000 * np.sin(2 * np.pi * f * t)).astype(np.int16), 44100, 16000)
+        assert len(y) == 16000 and y.dtype == np.int16
+        assert lo <= rms(y) / (10000 / np.sqrt(2)) <= hi, f
+    up = resample((10000 * np.sin(2 * np.pi * 1000 * np.arange(8000) / 8000)).astype(np.int16), 8000, 16000)
+    assert len(up) == 16000 and 0.9 <= rms(up) / (10000 / np.sqrt(2)) <= 1.05
+    assert len(resample(np.zeros(0, np.int16), 44100, 16000)) == 0
