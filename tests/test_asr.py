@@ -446,3 +446,43 @@ def test_resample_is_band_limited():
     up = resample((10000 * np.sin(2 * np.pi * 1000 * np.arange(8000) / 8000)).astype(np.int16), 8000, 16000)
     assert len(up) == 16000 and 0.9 <= rms(up) / (10000 / np.sqrt(2)) <= 1.05
     assert len(resample(np.zeros(0, np.int16), 44100, 16000)) == 0
+
+
+def test_vosk_backend_wiring_with_a_stand_in_module(tmp_path, monkeypatch):
+    """Vosk is optional and no Vosk model is available offline here: check the wiring with a stand-in module that
+    behaves like vosk's KaldiRecognizer (JSON results with per-word start/end/conf)."""
+    import json as _json
+    import types
+
+    from hushmic.asr import vosk_backend
+
+    monkeypatch.delenv(models.ENV_VOSK_MODEL, raising=False)
+    with pytest.raises(BackendUnavailable):
+        asr.transcribe(np.ones(16000, np.int16) * 100, backend="vosk")
+
+    class Rec:
+        def __init__(self, model, rate):
+            assert rate == 16000
+        def SetWords(self, on):  # noqa: E301
+            pass
+        def AcceptWaveform(self, data):  # noqa: E301
+            return False
+        def Result(self):  # noqa: E301
+            return "{}"
+        def FinalResult(self):  # noqa: E301
+            return _json.dumps({"text": "call five five five", "result": [
+                {"word": "call", "start": 0.1, "end": 0.4, "conf": 0.9},
+                {"word": "five", "start": 0.5, "end": 0.8, "conf": 0.8},
+                {"word": "five", "start": 0.8, "end": 1.1, "conf": 0.7},
+                {"word": "five", "start": 1.1, "end": 1.4, "conf": 1.0}]})
+
+    fake = types.ModuleType("vosk")
+    fake.SetLogLevel, fake.Model, fake.KaldiRecognizer = (lambda n: None), (lambda d: object()), Rec
+    fake.__spec__ = types.SimpleNamespace(name="vosk")
+    monkeypatch.setitem(sys.modules, "vosk", fake)
+    (tmp_path / "vosk-model").mkdir()
+    monkeypatch.setenv(models.ENV_VOSK_MODEL, str(tmp_path / "vosk-model"))
+    vosk_backend._models.clear()
+    t = asr.transcribe(np.ones(16000, np.int16) * 100, backend="vosk")
+    assert t.backend == "vosk" and t.text == "call five five five"
+    assert [(w.t0, w.t1) for w in t.words] == [(0.1, 0.4), (0.5, 0.8), (0.8, 1.1), (1.1, 1.4)]
