@@ -191,7 +191,8 @@ MEDICAL_PHRASES = [
     "sexually transmitted", "mental health", "substance abuse", "drinking problem", "blood pressure", "blood sugar",
 ]
 MEDICAL_HEADS = _s("cancer disease disorder syndrome infection deficiency allergy allergies intolerance failure "
-                   "attack attacks condition fever pain injury surgery fracture stones problems palsy")
+                   "attack attacks condition fever pain injury surgery fracture stones problems palsy degeneration "
+                   "dysfunction replacement transplant")
 MEDICAL_GENERAL_CUES = _s("symptoms symptom signs causes cause cure contagious define definition treat treatment "
                           "prevent prevention risk risks facts spread common")
 PERSONAL_MARKERS = _s("i i'm i've i'd im ive my me mine he she his her he's she's hes shes him they their "

@@ -580,6 +580,10 @@ def place_value(doc, i, max_len=9):
         if j == i and w in ("my", "our", "his", "her") and doc.w(j + 1).endswith("'s"):
             j += 1  # "i'm at my mom's place on elm street"
             continue
+        if w == "and" and j > i and "corner" in doc.words[i:j] and j + 1 < doc.n and \
+                doc.words[j + 1] not in VALUE_STOP:
+            j += 1  # "the corner of fifth and main"
+            continue
         if w in VALUE_STOP or w in FUNCTION_WORDS or w in UNITS and not w == "st":
             break
         j += 1
@@ -621,7 +625,9 @@ i'm in|i am in|i'm currently in|i am currently in|i'm near|pick me up at|pick me
 i'm currently at|i am currently at|i'm now at|i'm still at|i'm right outside|i'm outside|i am outside|we're outside|
 i'm inside|i'm by|i'm right by|we're in|we are in|we're near|my hotel is|our hotel is|my hotel is in|my hotel is at|
 i'm staying in|we're staying in|my office is|my workplace is|i'm based in|we're based in|i'm located at|
-i'm located in|
+i'm located in|lives at|lives near|lives on|studies at|studies in|study at|teaches at|
+stays at|i'm parked outside|parked outside|parked at|parked on|i'm waiting at|i'm waiting outside|waiting outside|
+i'm standing at|i'm standing outside|i'm stuck at|i'm stuck on|
 meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|attends|i'm staying near
 """.replace("\n", "").split("|") if c.strip()]
 
@@ -764,6 +770,11 @@ def _looks_name(w):
 
 
 # ====================================================================== medical
+_MED_SUFFIXES = ("itis", "osis", "emia", "aemia", "oma", "pathy", "algia", "ectomy", "otomy", "plasty", "plegia",
+                 "iasis", "orrhea", "phobia")
+_NOT_MED_SUFFIXED = frozenset("""diploma aroma sympathy empathy apathy telepathy antipathy nostalgia diagnosis
+prognosis osmosis symbiosis hypnosis metamorphosis oklahoma tacoma sonoma academia bohemia dichotomy
+apotheosis""".split())
 _MED_NOT_MODIFIER = frozenset("has have had got with from for diagnosed suffering suffers treated getting "
                                "developed been being".split())
 _MED_SLOT_BEFORE = frozenset("refill renew take taking took prescribed on".split())
@@ -848,6 +859,8 @@ class MedicalRecognizer(Recognizer):
                         res.append(Result(i - 1, i, "MEDICAL", 0.7, self.name))
                         i += 1
                         continue
+                if hit is None and len(w) > 6 and w.endswith(_MED_SUFFIXES) and w not in _NOT_MED_SUFFIXED:
+                    hit = (i, i + 1)  # "tonsillitis", "scoliosis", "carcinoma", "neuropathy", "mastectomy"
                 if hit is None and w in MEDICAL_TERMS:
                     hit = (i, i + 1)
                     if w in ("allergy", "allergies", "intolerance"):
