@@ -896,7 +896,10 @@ class MedicalRecognizer(Recognizer):
 
 # ====================================================================== person
 _CONTACT_VERBS = frozenset("call text message msg email e-mail ring phone facetime tell remind ask invite meet contact "
-                           "ping dm notify congratulate visit pay venmo thank greet page".split())
+                           "ping dm notify congratulate visit pay venmo thank greet page calling texting messaging "
+                           "emailing phoning ringing telling reminding asking inviting paying thanking".split())
+# social verbs: "i'm meeting siobhan", "seeing kevin tonight"; a place name after them is a place ("visiting paris")
+_SOCIAL_VERBS = frozenset("meeting seeing visiting met saw visited meets sees visits".split())
 _NAME_INTRO = [_tup(c) for c in ("this is", "my name is", "my name's", "name is", "name's", "i'm", "i am", "im",
                                  "call me", "it's", "its", "speaking with", "talking to", "talk to", "speak to",
                                  "speak with", "message from", "call from", "text from", "email from", "meeting with",
@@ -1039,6 +1042,8 @@ class PersonRecognizer(Recognizer):
             if p1 in TITLES and p1 not in ("father", "sister") or p1 in ("mr", "mrs", "ms"):
                 strong = True
             elif p1 in _CONTACT_VERBS and not (media and p1 in ("tell",)):
+                strong = True
+            elif p1 in _SOCIAL_VERBS and base(w) not in PLACE_NAMES and not media:
                 strong = True
             elif p1 in RELATIONS and p2 in ("my", "our", "his", "her", "their", "your") and p1 not in (
                     "office", "home", "work", "school", "team", "support", "family"):
