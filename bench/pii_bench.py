@@ -102,100 +102,17 @@ def hushmic_predict(text):
     return [(s.start, s.end, s.type) for s in redact_text(text)]
 
 
-def digits_first(text):
-    """Spoken digits -> digits ("five five five" -> "555"), with a map from converted spans back to the original."""
-    from hushmic.redact.doc import Doc
-
-    doc = Doc(text)
-    pieces, i = [], 0  # (converted string, original start, original end)
-    while i < doc.n:
-        j = doc.run(i)
-        if j > i:
-            d = doc.digits(i, j)
-            if d:
-                pieces.append((d, doc.starts[i], doc.ends[j - 1]))
-                i = j
-                continue
-        pieces.append((text[doc.starts[i]:doc.ends[i]], doc.starts[i], doc.ends[i]))
-        i += 1
-    conv, mapping, pos = [], [], 0
-    for s, a, b in pieces:
-        conv.append(s)
-        mapping.append((pos, pos + len(s), a, b))
-        pos += len(s) + 1
-    return " ".join(conv), mapping
-
-
-def back_map(mapping, s, e):
-    hit = [(a, b) for (cs, ce, a, b) in mapping if cs < e and s < ce]
-    return (min(a for a, _ in hit), max(b for _, b in hit)) if hit else None
-
-
-_PRESIDIO_TYPES = {"PERSON": "PERSON", "PHONE_NUMBER": "PHONE", "EMAIL_ADDRESS": "EMAIL", "CREDIT_CARD": "CREDIT_CARD",
-                   "US_SSN": "SSN", "US_BANK_NUMBER": "BANK_ACCOUNT", "IBAN_CODE": "BANK_ACCOUNT",
-                   "LOCATION": "LOCATION", "DATE_TIME": "DATE_OF_BIRTH", "US_DRIVER_LICENSE": "ID_NUMBER",
-                   "US_PASSPORT": "ID_NUMBER", "UK_NHS": "ID_NUMBER", "MEDICAL_LICENSE": "ID_NUMBER",
-                   "IP_ADDRESS": "DEVICE_ID", "US_ITIN": "ID_NUMBER", "NRP": "LOCATION", "URL": "EMAIL",
-                   "UK_NINO": "ID_NUMBER"}
-
-
 def make_presidio(mode="auto"):
-    """(predict function, description) or (None, reason)."""
-    try:
-        import presidio_analyzer  # noqa: F401
-    except ImportError:
+    """(predict function, description) or (None, reason). Uses hushmic.redact.presidio_adapter (digits first)."""
+    from hushmic.redact import presidio_adapter as pa
+
+    if not pa.available():
         return None, "presidio-analyzer not installed (pip install 'hushmic[bench-pii]')"
-    import logging
-
-    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
-    model = None
-    try:
-        if mode == "regex":
-            raise ImportError
-        import spacy.util
-
-        installed = spacy.util.get_installed_models()
-        for pref in ("en_core_web_lg", "en_core_web_md", "en_core_web_sm"):
-            model = next((m for m in installed if m.startswith(pref)), None)
-            if model:
-                break
-    except ImportError:
-        pass
-    if model:
-        from presidio_analyzer import AnalyzerEngine
-        from presidio_analyzer.nlp_engine import NlpEngineProvider
-
-        conf = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}]}
-        engine = AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=conf).create_engine(),
-                                supported_languages=["en"])
-
-        def analyze(t):
-            return engine.analyze(t, language="en")
-        desc = f"Presidio {presidio_analyzer_version()} + spaCy {model}, digits first"
-    else:
-        from presidio_analyzer import PatternRecognizer, RecognizerRegistry
-
-        reg = RecognizerRegistry()
-        reg.load_predefined_recognizers()
-        pats = [r for r in reg.recognizers if isinstance(r, PatternRecognizer) and "en" in (r.supported_language,)]
-
-        def analyze(t):
-            out = []
-            for r in pats:
-                out.extend(r.analyze(t, entities=r.supported_entities, nlp_artifacts=None) or [])
-            return out
-        desc = f"Presidio {presidio_analyzer_version()} regex recognizers only (no spaCy pipeline), digits first"
+    run = pa.analyzer(mode)
 
     def predict(text):
-        conv, mapping = digits_first(text)
-        out = []
-        for r in analyze(conv):
-            m = back_map(mapping, r.start, r.end)
-            if m and r.score >= 0.3:
-                out.append((m[0], m[1], _PRESIDIO_TYPES.get(r.entity_type, r.entity_type)))
-        return out
-
-    return predict, desc
+        return [(s.start, s.end, s.type) for s in pa.second_opinion(text, mode=mode)]
+    return predict, f"Presidio {presidio_analyzer_version()} + {run.description}, digits first"
 
 
 def presidio_analyzer_version():

@@ -448,3 +448,17 @@ def test_random_spelled_codes_and_passwords():
                 bad.append(text)
             n += 1
     assert len(bad) / n <= 0.02, bad[:10]
+
+
+def test_presidio_adapter_helpers_without_presidio():
+    """The optional second opinion's plumbing (digit conversion, offset mapping, union) works without Presidio."""
+    from hushmic.redact.presidio_adapter import back_map, digits_first, union
+
+    text = "call lucy at five five five one two one two now"
+    conv, mapping = digits_first(text)
+    assert conv == "call lucy at 5551212 now"
+    a = conv.index("5551212")
+    assert back_map(mapping, a, a + 7) == (text.index("five"), text.index(" now"))
+    primary = [Span(5, 9, "PERSON")]
+    extra = [Span(13, 47, "PHONE"), Span(0, 9, "LOCATION")]
+    assert union(text, primary, extra) == [Span(0, 4, "LOCATION"), Span(5, 9, "PERSON"), Span(13, 47, "PHONE")]
