@@ -509,6 +509,13 @@ class AddressRecognizer(Recognizer):
                     continue
                 break
             end = c
+            # a city that is also a word ("savannah", "reading") before a zip code or at the end of the utterance
+            k = end
+            while k < doc.n and k - end < 2 and doc.words[k].isalpha() and doc.words[k] not in _NAME_BLOCK and \
+                    doc.words[k] not in UNIT_WORDS and not is_number_word(doc.words[k]):
+                k += 1
+            if k > end and (k == doc.n or len(doc.digits(k, doc.run(k))) in (5, 9)):
+                end = k
             score = 0.9 if _cue_type_before(doc, i, 4) != "PHONE" else 0.8
             res.append(Result(i, end, "ADDRESS", score, self.name))
             # zip right after
