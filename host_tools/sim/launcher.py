@@ -28,11 +28,13 @@ from pathlib import Path
 
 from ..errors import HushmicError
 from ..paths import BOARDS_DIR, FIRMWARE_DIR, SIM_DIR
+from ..protocol import FrameDecoder, wire
 
 FAKES_DIR = SIM_DIR / "fakes"
 RESET_EXIT_CODE = 75
 HEAPSIZE = "256K"  # an ESP32-S3 without PSRAM has about 300K of MicroPython heap; .py sources compile into it here
 _RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
+GO_FALLBACK_S = 1.0  # a host that talks but never starts a stream: the recording plays from this long after
 
 
 def vm_path():
@@ -102,6 +104,9 @@ class SimBoard:
         self.respawns = 0
         self.bytes_corrupted = 0
         self.bytes_dropped = 0
+        self._go = False  # the go file exists: the recording plays (see _maybe_go)
+        self._first_talk = None
+        self._cmd_decoder = FrameDecoder()  # host -> board frames, only to see the first CMD_START
 
     # ---- lifecycle -----------------------------------------------------------------------------------------
     def start(self):
@@ -304,8 +309,8 @@ class SimBoard:
         return bytes(out)
 
     def _host_to_board(self, data):
-        if not self.go_file.exists():
-            self.go_file.write_text("1")  # the WAV starts playing when a host first talks to the board
+        if not self._go:
+            self._maybe_go(data)
         out = bytearray()
         for b in data:
             if self._repl:
@@ -342,6 +347,19 @@ class SimBoard:
             out.append(b)
         self._flush_to_vm(out)
 
+    def _maybe_go(self, data):
+        """The recording starts playing when the host starts the stream (a CMD_START frame), so a slow handshake
+        (a hello retried after a corrupted reply, a loaded machine) costs no audio at any pace; for hosts that never
+        start one (mpremote, the REPL, a bare hello) it starts GO_FALLBACK_S after the host first talks (_proxy)."""
+        if self._first_talk is None:
+            self._first_talk = time.monotonic()
+        if self._repl or any(f.type == wire.CMD_START for f in self._cmd_decoder.feed(data)):
+            self._set_go()
+
+    def _set_go(self):
+        self._go = True
+        self.go_file.write_text("1")
+
     def _flush_to_vm(self, out):
         if out and self._b_master is not None:
             try:
@@ -359,6 +377,8 @@ class SimBoard:
 
     def _proxy(self):
         while not self._stop.is_set():
+            if not self._go and self._first_talk is not None and time.monotonic() - self._first_talk > GO_FALLBACK_S:
+                self._set_go()
             with self._lock:
                 fds = [fd for fd in (self._a_master, self._b_master) if fd is not None]
             if not fds:
