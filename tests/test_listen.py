@@ -105,8 +105,8 @@ def test_several_ports_at_once(tmp_path):
 
 @pytest.mark.parametrize("faults", ["0.002:7", "0.002:3"])
 def test_faults_on_the_line(tmp_path, faults):
-    """Seed 7 corrupts the board's first hello reply: the recording must still stream (its clock starts when the
-    host first talks, and a hello retry costs ~25 s of it at --fast pace), with CRC errors and counted losses."""
+    """Seed 7 used to corrupt the board's first hello reply, and the retry cost ~25 s of the recording at --fast
+    pace: the recording must stream whole, with CRC errors and counted losses."""
     p = _hushmic(["listen", "--sim", str(WAV_A), "--fast", "--json", "--no-transcribe", "--no-store",
                   "--faults", faults], tmp_path)
     assert p.returncode == 0, p.stderr

@@ -147,9 +147,9 @@ def _listen(args, durations, pipeline, store):
                 sb = SimBoard(w, fast=args.fast, mute=args.mute, faults=args.faults, power_cut=args.power_cut,
                               name=f"sim{i}")
                 if args.faults:
-                    # the handshake runs on a clean line: at --fast pace, every hello retry (0.5 s of wall clock)
-                    # costs ~25 s of the recording, whose clock starts when the host first talks. Faults start
-                    # once the board is connected and streaming (see _run_loop).
+                    # the handshake runs on a clean line: at high rates a hello reply rarely arrives whole, and
+                    # a first connection that fails is fatal. Faults start once the board is connected and
+                    # streaming (see _run_loop).
                     sb.fault_rate = 0.0
                 sb.start()
                 sims.append(sb)
