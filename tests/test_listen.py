@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import numpy as np
 import pytest
 import serial
 
-from hushmic import audio_io
 from hushmic.listen import Listener
 from hushmic.store import Store
 
