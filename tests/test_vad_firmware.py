@@ -234,7 +234,8 @@ def test_kernel_integers_stay_below_2_30_on_extreme_input():
     frames = [np.full(160, 32767), np.full(160, -32768), np.tile([32767, -32768], 80),
               rng.integers(-32768, 32768, 160), np.zeros(160, int), np.tile([32767] * 40 + [-32768] * 40, 2)]
     st = [0] * nst
+    sc = [0] * 45
     seq = [frames[i % len(frames)] for i in range(60)] + [frames[3]] * 30 + [frames[5]] * 30 + [frames[1]] * 20
     for fr in seq:
-        kern([int(v) for v in fr], st, W)
+        kern([int(v) for v in fr], st, W, sc)
     assert peak[0] > (1 << 20)  # the check really saw the big sums
