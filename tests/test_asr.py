@@ -486,3 +486,27 @@ def test_vosk_backend_wiring_with_a_stand_in_module(tmp_path, monkeypatch):
     t = asr.transcribe(np.ones(16000, np.int16) * 100, backend="vosk")
     assert t.backend == "vosk" and t.text == "call five five five"
     assert [(w.t0, w.t1) for w in t.words] == [(0.1, 0.4), (0.5, 0.8), (0.8, 1.1), (1.1, 1.4)]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_written = st.lists(st.one_of(
+    st.text(min_size=1, max_size=12),
+    st.from_regex(r"[A-Za-z0-9@.$%:,'\-]{1,14}", fullmatch=True),
+    st.sampled_from(["555-1234", "john.smith@gmail.com", "$5.50", "7.30", "KZR04", "Dr.", "1985", "1,200", "3rd"]),
+), min_size=1, max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_written, st.floats(min_value=0.0, max_value=5.0))
+def test_normalize_never_fails_and_emits_spoken_tokens(words, start):
+    ws, t = [], start
+    for w in words:
+        ws.append((" " + w, t, t + 0.3, 0.5))
+        t += 0.3
+    items = normalize.normalize_words(ws)
+    out = normalize.items_to_words(items)
+    for w in out:
+        assert re.fullmatch(r"[a-z']+", w.word) and w.word.strip("'"), w.word
+        assert start - 1e-3 <= w.t0 <= w.t1 <= t + 1e-3   # times are rounded to ms
+    assert [w.t0 for w in out] == sorted(w.t0 for w in out)

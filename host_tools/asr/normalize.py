@@ -43,7 +43,6 @@ ABBREV_NEED_DOT = {"no", "st", "ms", "ft", "lb", "oz", "mt"}   # only when writt
 SYMBOLS = {"&": ["and"], "+": ["plus"], "=": ["equals"], "%": ["percent"], "@": ["at"], "#": ["number"]}
 CURRENCY = {"$": ("dollars", "cents"), "£": ("pounds", "pence"), "€": ("euros", "cents")}
 EMAIL_SEP = {"@": "at", ".": "dot", "_": "underscore", "-": "dash", "+": "plus"}
-LETTER_NAMES = set("abcdefghijklmnopqrstuvwxyz")
 
 _TRANS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
                         "\u2212": "-", "\u00a0": " "})
@@ -78,10 +77,6 @@ def _words(text):
     return toks
 
 
-def _digit_reading_alts(run):
-    return num.readings(run)
-
-
 class _Emitter:
     def __init__(self):
         self.items = []
@@ -109,7 +104,7 @@ def _alnum(em, s, off):
                 for i, ch in enumerate(r):
                     em.add([num.digits(ch)] + ([["oh"]] if ch == "0" else []), a + i, a + i + 1)
             else:
-                em.add(_digit_reading_alts(r), a, b)
+                em.add(num.readings(r), a, b)
         elif (r.isupper() and len(r) >= 2 and (len(r) <= 5 or code_like)) or (code_like and len(r) <= 3):
             for i, ch in enumerate(r):            # spelled letters: one item per letter, so each has its own time
                 em.one([ch.lower()], a + i, a + i + 1)
@@ -139,10 +134,7 @@ def _number_like(em, s, off):
         return True
     m = re.fullmatch(r"(\d+(?:\.\d+)?)%", s)
     if m:
-        before = len(em.items)
         _number_like(em, m.group(1), off)
-        for it in em.items[before:]:
-            pass
         em.one(["percent"], off + len(s) - 1, off + len(s))
         return True
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", s)
@@ -179,7 +171,7 @@ def _number_like(em, s, off):
         return True
     m = re.fullmatch(r"(\d+)\.(\d+)", s)
     if m and len(m.group(1)) <= 3:
-        em.add(_digit_reading_alts(m.group(1)), off, off + len(m.group(1)))
+        em.add(num.readings(m.group(1)), off, off + len(m.group(1)))
         p = off + len(m.group(1))
         em.one(["point"], p, p + 1)
         for i, ch in enumerate(m.group(2)):
@@ -258,7 +250,7 @@ def _chunk(em, s, off):
         elif _number_like(em, t, a):
             continue
         elif re.search(r"[0-9]", t):
-            _alnum(em, re.sub(r"[^A-Za-z0-9]", "", t), a) if "'" not in t else _alnum(em, t.replace("'", ""), a)
+            _alnum(em, t.replace("'", ""), a)
         else:
             w = t.strip("'")
             if not w:
@@ -290,9 +282,8 @@ def normalize_words(words):
     pieces, spans = [], []
     pos = 0
     for text, t0, t1, p in words:
+        # words without a leading space stay glued to the previous one ("555" "-1234", "mail" ".com")
         t = _ascii(str(text).translate(_TRANS))
-        if pieces and not t[:1].isspace() and t[:1] not in "-.@_'%:,!?;)" and not t[:1].isdigit():
-            pass  # words glued by the recogniser keep their glue ("555" "-1234", "mail" ".com")
         pieces.append(t)
         spans.append((pos, pos + len(t), float(t0), float(max(t1, t0)), float(p)))
         pos += len(t)
@@ -312,19 +303,18 @@ def normalize_words(words):
 
 
 def _time_at(spans, S, c, start):
-    """Time at character position `c`: linear inside the written word (over its non-space characters)."""
-    for a, b, t0, t1, _p in spans:
-        if a <= c <= b and (b > a):
-            # skip the word's leading spaces when interpolating
-            lead = len(S[a:b]) - len(S[a:b].lstrip())
-            a2 = a + lead
-            if c <= a2:
-                return t0
-            if b == a2:
-                return t1
-            if c == b and start and spans.index((a, b, t0, t1, _p)) + 1 < len(spans):
-                continue  # an item starting at the end of one word starts in the next
-            return t0 + (t1 - t0) * (c - a2) / (b - a2)
+    """Time at character position `c`: linear inside the written word that holds it (over its non-space
+    characters). A position on the boundary between two words belongs to the next word for a start, to the previous
+    word for an end."""
+    for k, (a, b, t0, t1, _p) in enumerate(spans):
+        if not (a <= c <= b) or b == a:
+            continue
+        if c == b and start and k + 1 < len(spans):
+            continue
+        a2 = a + len(S[a:b]) - len(S[a:b].lstrip())    # skip the word's leading spaces
+        if c <= a2:
+            return t0
+        return t0 + (t1 - t0) * (c - a2) / (b - a2)
     return spans[-1][3] if spans else 0.0
 
 
