@@ -34,13 +34,14 @@ HCLIP = 16383
 
 # --------------------------------------------------------------------------- data
 def load_corpus(d, cache_dir="/tmp/hushmic-vad-feat"):
-    """[(meta, labels uint8, feats int32 (n,17))] for every clip in d, features from the firmware kernel in the VM."""
+    """[(meta, labels uint8, MLP inputs int64 (n, 51))] for every clip in d: the 17 features come from the firmware
+    kernel in the VM, then context() stacks them as the kernel's ring does."""
     from hushmic.audio_io import read_wav_strict
     from hushmic.vad_runner import run_vad
 
     vad_src = (REPO / "firmware" / "vad.py").read_text()
     ksrc = re.search(r'_KSRC = """(.*?)"""', vad_src, re.S).group(1)
-    key = hashlib.sha1(ksrc.encode()).hexdigest()[:12]
+    key = hashlib.sha1(ksrc.split("# --- temporal context")[0].encode()).hexdigest()[:12]   # features only
     cdir = Path(cache_dir) / key
     cdir.mkdir(parents=True, exist_ok=True)
     jobs = []
@@ -60,7 +61,7 @@ def load_corpus(d, cache_dir="/tmp/hushmic-vad-feat"):
             x = read_wav_strict(wav)
             f = run_vad(x, features=True).features
             np.save(cf, f)
-        return (meta, lab, f)
+        return (meta, lab, context(f))
 
     with ThreadPoolExecutor(max_workers=2) as ex:
         out = list(ex.map(one, jobs))
@@ -107,7 +108,7 @@ def fit(X, y, nh=NH, epochs=400, lr=0.01, seed=0, wd=1e-4, pos_weight=1.0):
     return dict(mu=mu, sd=sd, W=W, b=b, V=V, c=float(cc[0]))
 
 
-def quantize(P, fmax=512):
+def quantize(P, fmax=512, wmax=4095):
     """Integer weights for the kernel: acc = b + W.f ; h = acc >> q1 (1/256 units) ; z = (V.h + c) >> q2 (logit x 256).
     q1, q2 are the largest shifts for which every partial sum is provably < 2^29 given |f| <= fmax, h <= HCLIP."""
     Wf = P["W"] / P["sd"]
@@ -116,7 +117,7 @@ def quantize(P, fmax=512):
     for q in range(0, 24):
         Wi = np.round(Wf * 2.0 ** (q + 8))
         bi = np.round(bf * 2.0 ** (q + 8))
-        if (np.abs(Wi).sum(1) * fmax + np.abs(bi)).max() < 2 ** 29:
+        if (np.abs(Wi).sum(1) * fmax + np.abs(bi)).max() < 2 ** 28 and np.abs(Wi).max() <= wmax:
             q1 = q
     Wi = np.round(Wf * 2.0 ** (q1 + 8)).astype(np.int64)
     bi = np.round(bf * 2.0 ** (q1 + 8)).astype(np.int64)
@@ -186,6 +187,22 @@ def evaluate(Q, clips, on, off, hold, exclude_babble=False):
     return metrics(pairs)
 
 
+LAGS = (4, 10)
+FCLIP = (-512, 511)
+
+
+def context(F):
+    """The kernel's MLP input: [f(t), f(t-4), f(t-10)], features clamped to -512..511, zeros before the start."""
+    F = np.clip(np.asarray(F, np.int64), *FCLIP)
+    cols = [F]
+    for L in LAGS:
+        G = np.zeros_like(F)
+        if L < len(F):
+            G[L:] = F[:-L]
+        cols.append(G)
+    return np.hstack(cols)
+
+
 def stack(clips):
     X = np.concatenate([F for _, _, F in clips]).astype(np.float64)
     y = np.concatenate([lab for _, lab, _ in clips]).astype(np.float64)
@@ -231,15 +248,21 @@ def group_of(meta):
 
 def write_weights(Q, on, off, hold, path=REPO / "firmware" / "vad.py", note=""):
     s = path.read_text()
-    flat = [NFEAT, len(Q["b"]), Q["q1"], Q["q2"]] + [int(v) for v in Q["W"].ravel()] + \
-        [int(v) for v in Q["b"]] + [int(v) for v in Q["V"]] + [int(Q["c"])]
+    nin = Q["W"].shape[1]
+    Wb = Q["W"] + 4096                       # 0..8191: no sign extension in the kernel's inner loop
+    assert Wb.min() >= 0 and Wb.max() <= 8191
+    C = Q["b"] - 512 * Wb.sum(1) + nin * 4096 * 512
+    assert np.abs(C).max() < 2 ** 29
+    flat = [nin, len(Q["b"]), Q["q1"], Q["q2"], 0, 0, 0, 0] + [int(v) for v in Wb.ravel()] + \
+        [int(v) for v in C] + [int(v) for v in Q["V"]] + [int(Q["c"])]
     body = ",\n      ".join(", ".join(str(v) for v in flat[i:i + 17]) for i in range(0, len(flat), 17))
+    assert len(flat) == 8 + len(Q["b"]) * (nin + 2) + 1
     new = "_W = (%s)" % body
     s = re.sub(r"_W = \((.*?)\)\n", lambda m: new + "\n", s, count=1, flags=re.S)
     s = re.sub(r"_TH_ON5 = const\(-?\d+\)", "_TH_ON5 = const(%d)" % on, s)
     s = re.sub(r"_TH_OFF5 = const\(-?\d+\)", "_TH_OFF5 = const(%d)" % off, s)
     s = re.sub(r"_HOLD = const\(\d+\)", "_HOLD = const(%d)" % hold, s)
-    s = re.sub(r"# MLP weights:.*?\n# .*?\n", "# MLP weights: [nin, nh, q1, q2, W (nh rows of nin), b (nh), V (nh), c]; "
+    s = re.sub(r"# MLP weights:.*?\n# .*?\n", "# MLP weights: [nin, nh, q1, q2, 0, 0, 0, 0, W+4096 (nh rows of nin), C (nh), V (nh), c]; "
                "written by bench/train_vad.py.\n# %s\n" % note, s, count=1, flags=re.S)
     path.write_text(s)
 
@@ -290,7 +313,7 @@ def main(argv=None):
             res[name + "_nobabble"] = evaluate(Q, cl, on, off, hold, exclude_babble=True)
     print(json.dumps({k: (list(map(lambda v: round(v, 4), v)) if isinstance(v, tuple) else v) for k, v in res.items()}))
     if a.write:
-        note = (f"Trained on {len(train)} generated clips (not the dev set), {NFEAT}->{len(Q['b'])}->1; "
+        note = (f"Trained on {len(train)} generated clips (not the dev set), {Q['W'].shape[1]}->{len(Q['b'])}->1; "
                 f"train F1 {f1:.3f} FA {fa:.3f}")
         write_weights(Q, on, off, hold, note=note)
         print("wrote firmware/vad.py", file=sys.stderr)

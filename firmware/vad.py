@@ -18,14 +18,18 @@ How it decides (all integer arithmetic, no allocation per frame):
    floor), so speech does not lift it but a noise that gets louder is learnt within seconds.
 3. Periodicity: normalised autocorrelation of the ~730 Hz low-passed signal decimated to 2 kHz, over a 10 ms
    window, lags 5..25 (80-400 Hz pitch): voiced speech is periodic, most noises are not.
-4. 17 features (band SNRs over the floor, spectral shape, periodicity, energy modulation, smoothed and
-   peak-held SNR) feed a tiny MLP (17 -> 12 ReLU -> 1) with integer weights trained offline
-   (bench/train_vad.py on synthetic clips that are not the dev set). Its output is a logit x 256.
+4. 17 features per frame (6 band SNRs over the floors, 5 spectral-shape ratios, periodicity and its smoothed
+   value, energy modulation, slow / fast / peak-held SNR). A ring keeps the last 11 feature vectors, and a tiny
+   MLP sees [f(t), f(t-40 ms), f(t-100 ms)]: 51 -> 12 ReLU -> 1, integer weights trained offline with numpy
+   (bench/train_vad.py, on generated clips that are not the dev set). Its output is a logit x 256.
 5. Hysteresis: speech starts when the logit is above `on`, stops when it has been below `off` for `hold`
    frames. `set_sensitivity(level)` moves both thresholds (level 0 = fewest false alarms, 9 = most sensitive).
 
 Units of `noise_floor`: dBFS x 10 of the full-band noise floor (an estimate from the L1 norm, so about +1 dB off
 an RMS reading), e.g. -612 means -61.2 dBFS. It is a small int, for heartbeat stats.
+
+Memory: state 320 words + 235 halfwords of scratch + ~1.6 K weights, all allocated in __init__. reset() zeroes
+the state and the decimated sample history and sets the feature ring to all-zero features.
 
 Cost: everything per frame happens in one kernel, `_KSRC` below. It is compiled twice from the same source:
 once with `@micropython.viper` (native code, 32-bit machine words on the S3) and once as plain bytecode (the
@@ -40,7 +44,7 @@ import sys
 
 from micropython import const
 
-_NST = const(304)      # state words (array 'i')
+_NST = const(320)      # state words (array 'i')
 _ST_SX = const(0)      # sign-extension shift for ptr32 loads in viper (32 on a 64-bit VM, 0 on 32-bit)
 _ST_FL = const(6)      # 6 band floors, log units x 256
 _ST_ON = const(19)
@@ -50,16 +54,17 @@ _ST_HOLDN = const(23)
 _ST_Z = const(24)
 _ST_FEAT = const(32)
 _NFEAT = const(17)
+_NSC = const(235)    # ptr16 scratch: pitch (45), then the feature ring (11 x 17 from 48)
 
 # Hysteresis at sensitivity 5, in logit x 256, and the step per sensitivity level.
-_TH_ON5 = const(352)
-_TH_OFF5 = const(352)
+_TH_ON5 = const(192)
+_TH_OFF5 = const(192)
 _TH_STEP = const(96)
-_HOLD = const(8)
+_HOLD = const(2)
 
 # The per-frame kernel. Same text for the viper build and the plain twin (see the module docstring).
 # Arguments: frm = 160 int16 samples, st = state (array 'i', _NST words), w = MLP (array 'i'),
-# sc = pitch scratch (array 'h', 45).
+# sc = scratch (array 'h', _NSC): normalised pitch history, then the feature context ring.
 _KSRC = """
 def _kern(frm: ptr16, st: ptr32, w: ptr32, sc: ptr16) -> int:
     sx = st[0]
@@ -272,25 +277,53 @@ def _kern(frm: ptr16, st: ptr32, w: ptr32, sc: ptr16) -> int:
     st[18] = pk
     st[47] = pk >> 4
     st[48] = sf >> 4
-    # --- MLP: w = [nin, nh, q1, q2, W(nh x nin), b(nh), V(nh), c]
-    nin = w[0]
+    # --- temporal context: a ring of the last 11 feature vectors in sc[48..234] (slot = 17 values, clamped to
+    # -512..511 and biased +512 so that ptr16 loads need no sign extension), with each slot's sum in st[304..314].
+    pos = st[31]
+    base = 48 + pos * 17
+    fs = 0
+    k = 0
+    while k < 17:
+        v = st[32 + k]
+        v = (v << sx) >> sx
+        if v < -512:
+            v = -512
+        if v > 511:
+            v = 511
+        v += 512
+        sc[base + k] = v
+        fs += v
+        k += 1
+    st[304 + pos] = fs
+    p1 = pos - 4
+    if p1 < 0:
+        p1 += 11
+    p2 = pos - 10
+    if p2 < 0:
+        p2 += 11
+    o1 = 48 + p1 * 17
+    o2 = 48 + p2 * 17
+    ftot = fs + st[304 + p1] + st[304 + p2]
+    pos += 1
+    if pos == 11:
+        pos = 0
+    st[31] = pos
+    # --- MLP on [f(t), f(t-4), f(t-10)] (51 inputs): w = [nin=51, nh, q1, q2, 0, 0, 0, 0, W' (nh x 51), C (nh),
+    # V (nh), c]. W' = weight + 4096 (0..8191, so no sign extension either) and C folds the two biases back:
+    # sum (W'-4096)(f'-512) + b = sum W'f' + C - 4096 * sum f'. Every partial sum stays below 2^30.
     nh = w[1]
     q1 = w[2]
     q2 = w[3]
     z = 0
     j = 0
-    wb = 4 + nh * nin
+    wb = 8 + nh * 51
     while j < nh:
         acc = w[wb + j]
-        acc = (acc << sx) >> sx
+        acc = ((acc << sx) >> sx) - 4096 * ftot
+        o = 8 + j * 51
         k = 0
-        o = 4 + j * nin
-        while k < nin:
-            a = w[o + k]
-            a = (a << sx) >> sx
-            v = st[32 + k]
-            v = (v << sx) >> sx
-            acc += a * v
+        while k < 17:
+            acc += w[o + k] * sc[base + k] + w[o + 17 + k] * sc[o1 + k] + w[o + 34 + k] * sc[o2 + k]
             k += 1
         acc = acc >> q1
         if acc > 0:
@@ -330,22 +363,46 @@ def _kern(frm: ptr16, st: ptr32, w: ptr32, sc: ptr16) -> int:
     return on
 """
 
-# MLP weights: [nin, nh, q1, q2, W (nh rows of nin), b (nh), V (nh), c]; written by bench/train_vad.py.
-# Trained on 290 generated clips (not the dev set), 17->12->1; train F1 0.862 FA 0.074
-_W = (17, 12, 13, 10, 2760, -18253, 9226, 5179, 93, 10925, -28571, -95114, -30401, -45600, -32890, 2167, -29194,
-      26547, -19037, 13404, -11542, -30528, -23339, -8850, 78463, -511, -39493, -37829, 206856, -131428, 65509, 31950, 7423, -7063,
-      -177579, 96550, 50506, -21334, -124914, 14330, 26950, -32839, 27628, 4171, -56927, -42968, -149985, 21454, 20387, -6305, 21405,
-      -73140, 47486, 93256, 27105, 7789, -11330, 3037, -7836, -14132, -58588, 132569, -217520, -40925, 6767, 91089, -5439, -8730,
-      40474, -46923, 8825, 44242, -3191, -25850, -4605, 15312, 10339, -29502, 28260, -59320, -63463, 44747, 20618, 2691, -20374,
-      -19223, -65705, 692, -42820, 364, -20125, 7077, -19953, 52086, 13728, 22031, 49678, 146979, -32788, -30075, 3980, -3915,
-      -66225, 7403, 51587, 15509, 17682, -18424, -30063, -103637, -9359, 133595, 94817, -106346, 48538, -17085, 18111, -1409, -10372,
-      33964, 42924, -46445, -54180, 28779, 88756, 23722, -22874, -51519, -42702, -62370, -12032, 1184, 54502, 42796, -4291, 14818,
-      17780, -16794, -26891, 13242, -36586, 67854, -85678, -7021, 38352, 25044, -44067, 31541, 31762, -12306, -42235, 125, -84,
-      32775, -192425, -87735, 13449, 34336, 61711, -17704, -16905, 13541, -25832, -7747, 37981, 98853, 4877, -68724, 24771, 20511,
-      -34091, -57779, -5374, 49605, -50370, -16200, -7500, 73911, 1000, -40940, -78153, -13487, -80587, -28042, 55671, -3236, 22155,
-      13962, -182052, 78703, -13563, 22763, -3954, 30816, -25509, -4191, -1066, 39263, -93901, 180685, 35492, -43309, -416, 7205,
-      -51079, -28907, 5693, -52184, -2696385, 4526563, -6812599, -111202, 2958386, 699755, 1231965, -473793, 2414609, -7068192, -4447438, 6388242, 360,
-      -1619, 1264, -1604, -807, 1178, 2427, 2377, -3110, 1272, -1772, 838, -15437)
+# MLP weights: [nin, nh, q1, q2, 0, 0, 0, 0, W+4096 (nh rows of nin), C (nh), V (nh), c]; written by bench/train_vad.py.
+# Trained on 290 generated clips (not the dev set), 51->12->1; train F1 0.891 FA 0.056
+_W = (51, 12, 7, 10, 0, 0, 0, 0, 3805, 3709, 3771, 4695, 4042, 4085, 3623, 6202, 2015,
+      4883, 3988, 4164, 4062, 3105, 4638, 4056, 3715, 4024, 3998, 3983, 4706, 4206, 4073, 3797, 6512, 2261,
+      5078, 4330, 4120, 4087, 3713, 5002, 4019, 3898, 4393, 4077, 3888, 4668, 3890, 4022, 3831, 6501, 2148,
+      5518, 4439, 4149, 4085, 3247, 5624, 3987, 3781, 4357, 3344, 4415, 4549, 4059, 3777, 4442, 4255, 3659,
+      4166, 4480, 4134, 4207, 4797, 3100, 4571, 3994, 4724, 3088, 4346, 4785, 4093, 3563, 4555, 3896, 3403,
+      4587, 4585, 4110, 4175, 3748, 3089, 4498, 4110, 4867, 3290, 4179, 4409, 3932, 3479, 4077, 3647, 3321,
+      4872, 4694, 4143, 3998, 3982, 2736, 4552, 4528, 3491, 3796, 4026, 3979, 3681, 3455, 4794, 1855, 4467,
+      4086, 3917, 4108, 3899, 3540, 4506, 4700, 4628, 3978, 4425, 4355, 4295, 3771, 3764, 5333, 2221, 4601,
+      4187, 4711, 3996, 4120, 4452, 4286, 3784, 4160, 4216, 4545, 4237, 4356, 3829, 3708, 5148, 2604, 4580,
+      4185, 4546, 4005, 4253, 4456, 4290, 3551, 4559, 3502, 4495, 3420, 4231, 4571, 3766, 3544, 3921, 4056,
+      3965, 3700, 4094, 4189, 3897, 2934, 3810, 3852, 3721, 4541, 3685, 4322, 4678, 3998, 4045, 4071, 4227,
+      3999, 3902, 4071, 4207, 4310, 2893, 4177, 3688, 3977, 4616, 3601, 4040, 4444, 4174, 3904, 4188, 4551,
+      4066, 3868, 4093, 4107, 4182, 2544, 4226, 3936, 3920, 4003, 4004, 3978, 4061, 4248, 2808, 4622, 3334,
+      4235, 3875, 4098, 4116, 4790, 4011, 4719, 3647, 3350, 3966, 4021, 4014, 4197, 3979, 3639, 4041, 3910,
+      4243, 3527, 4108, 4272, 3601, 4233, 4165, 3608, 3509, 4189, 4334, 4217, 4192, 3851, 3504, 4992, 3739,
+      4241, 3305, 4093, 4221, 3933, 4960, 4219, 3694, 3887, 3920, 3907, 3828, 4105, 3281, 4657, 3584, 4639,
+      3970, 3806, 4064, 4027, 3190, 3744, 4695, 4072, 3941, 4064, 3887, 4091, 4043, 3621, 3338, 3153, 4547,
+      3948, 3815, 4118, 3922, 4213, 3722, 4350, 4082, 4196, 4073, 3871, 4146, 4081, 3501, 3390, 3517, 4540,
+      3716, 3891, 4118, 4065, 4302, 3149, 4527, 4097, 4302, 4341, 4079, 3760, 4008, 4130, 4128, 3257, 3278,
+      4601, 4537, 4040, 4535, 3342, 4212, 3703, 4571, 4327, 4490, 4048, 3883, 3986, 3698, 3717, 3771, 5352,
+      4142, 3023, 4031, 4459, 3899, 3847, 4325, 4467, 4128, 4470, 4210, 3971, 4432, 4126, 3998, 3058, 5515,
+      4491, 3009, 4162, 3927, 3611, 3593, 3913, 3361, 3794, 4013, 4655, 3775, 4050, 3466, 4047, 3756, 5431,
+      3534, 3263, 4068, 4313, 4400, 3906, 4404, 3915, 3824, 4087, 4766, 4242, 4371, 4202, 4273, 3602, 5100,
+      4454, 3636, 4143, 4075, 3557, 3955, 4306, 4151, 3565, 3976, 4339, 4075, 4339, 4493, 4512, 2838, 3446,
+      4478, 4758, 4083, 4004, 4066, 4187, 3965, 3699, 4390, 4911, 4141, 4013, 3722, 3314, 3497, 4553, 3489,
+      4456, 4672, 4098, 4157, 4137, 4329, 3815, 4569, 4358, 4770, 4045, 4027, 3693, 4042, 4182, 4188, 4338,
+      4297, 4652, 4044, 4275, 4241, 4025, 4053, 4370, 4298, 5020, 4071, 3976, 3690, 3690, 3579, 3853, 4468,
+      4561, 4644, 4050, 4223, 4088, 3902, 4013, 4101, 3774, 3537, 4282, 3541, 4146, 4445, 4384, 2526, 3515,
+      4409, 4801, 4146, 3595, 3473, 4141, 3707, 3649, 3650, 3613, 4191, 3614, 4188, 4408, 4488, 3106, 3537,
+      4317, 4143, 4036, 4235, 3885, 4190, 4377, 3988, 3795, 3854, 4481, 3840, 4458, 4095, 4060, 4744, 5201,
+      4011, 2681, 4078, 4573, 3545, 4426, 5040, 5157, 4192, 4213, 3783, 4021, 4550, 4336, 3805, 4938, 3563,
+      3698, 4502, 4174, 4259, 3588, 4490, 4832, 4491, 4014, 3934, 3872, 3929, 4309, 4196, 3898, 6130, 3741,
+      3617, 4548, 4123, 4203, 3854, 4407, 4537, 4207, 4035, 3823, 3777, 3915, 4449, 4308, 4125, 6081, 3661,
+      3781, 4133, 4142, 4207, 3922, 4490, 4753, 4140, 4765, 4445, 4260, 4145, 4313, 4253, 4156, 4976, 5448,
+      4217, 3200, 4212, 4234, 3435, 4215, 4550, 4327, 4416, 3920, 3808, 3592, 4010, 4373, 4340, 2928, 3412,
+      4869, 4466, 4102, 3758, 4252, 3736, 3557, 3494, 4359, 3899, 3696, 3671, 4006, 4084, 3874, 3757, 3580,
+      3585, 4276, 4029, 4144, 4112, 4084, 4510, 4211, -1797553, 269578, 223710, 3014685, 2130542, 3847601, 1279434, 260212, -1638950,
+      1431948, -3098573, 436585, -1494, -1831, -1345, -2667, -1390, -1084, 1392, 1277, 1279, 1217, 956, 1163, 32008)
 
 _kernels = {}
 
@@ -383,7 +440,7 @@ class Vad:
         self._k = _compile(self._kind)
         self._st = array.array("i", bytes(4 * _NST))
         self._w = array.array("i", _W)
-        self._sc = array.array("h", bytes(2 * 45))
+        self._sc = array.array("h", bytes(2 * _NSC))
         self._level = 5
         self.set_sensitivity(sensitivity)
         self.reset()
@@ -413,8 +470,10 @@ class Vad:
         for i in range(_NST):
             st[i] = 0
         sc = self._sc
-        for i in range(45):
-            sc[i] = 0
+        for i in range(_NSC):
+            sc[i] = 0 if i < 48 else 512    # pitch history gone; feature context = all-zero features
+        for i in range(11):
+            st[304 + i] = 17 * 512
         st[_ST_SX] = _SX64 if self._kind == "viper" else 0
         st[_ST_THON], st[_ST_THOFF], st[_ST_HOLDN] = thon, thoff, holdn
 

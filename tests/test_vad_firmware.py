@@ -138,7 +138,7 @@ sig = signals(150)
 first = [v.process(fr) for fr in sig]
 sc1 = v.score
 v.reset()
-wiped = all(x == 0 for x in v._st[25:])        # history, floors, features: all gone
+wiped = all(x == 0 for x in v._st[25:304]) and all(x == 0 for x in v._sc[:48]) and all(x == 512 for x in v._sc[48:])
 second = [v.process(fr) for fr in sig]
 # white noise at about -40 dBFS rms: floor estimate within a few dB
 random.seed(3)
@@ -233,8 +233,11 @@ def test_kernel_integers_stay_below_2_30_on_extreme_input():
     rng = np.random.default_rng(0)
     frames = [np.full(160, 32767), np.full(160, -32768), np.tile([32767, -32768], 80),
               rng.integers(-32768, 32768, 160), np.zeros(160, int), np.tile([32767] * 40 + [-32768] * 40, 2)]
+    nsc = int(re.search(r"_NSC = const\((\d+)\)", src).group(1))
     st = [0] * nst
-    sc = [0] * 45
+    sc = [0] * 48 + [512] * (nsc - 48)     # as Vad.reset() leaves them
+    for i in range(11):
+        st[304 + i] = 17 * 512
     seq = [frames[i % len(frames)] for i in range(60)] + [frames[3]] * 30 + [frames[5]] * 30 + [frames[1]] * 20
     for fr in seq:
         kern([int(v) for v in fr], st, W, sc)
