@@ -42,8 +42,12 @@ def test_demo_json_link_store_and_mute(tmp_path):
     assert all("event" in e and "t" in e for e in evs)
     s = evs[-1]
     assert s["event"] == "summary" and evs[-2]["event"] == "stats" and evs[-2]["final"] is True
-    # one utterance per sentence that was not muted; the muted one never left the board
-    assert s["utterances"] == sum(1 for x in DEMO_META["sentences"] if not x["muted"])
+    # every sentence that was not muted arrived inside an utterance; the muted one never left the board
+    spoken = [x for x in DEMO_META["sentences"] if not x["muted"]]
+    assert s["utterances"] >= len(spoken)
+    segs = [(e["start"], e["end"]) for e in evs if e["event"] == "segment_end"]
+    for x in spoken:
+        assert any(a <= x["t0"] + 0.05 and x["t1"] - 0.05 <= b for a, b in segs), (x["text"], segs)
     assert s["muted_sentence_sent"] is False and s["audio_frames_while_muted"] == 0
     assert s["frames_lost"] == 0 and s["crc_errors"] == 0
     assert [e["muted"] for e in evs if e["event"] == "mute" and "mic_silent" not in e] == [True, False]
@@ -91,5 +95,5 @@ def test_demo_without_asr_says_which_extra(tmp_path, monkeypatch, capsys):
     assert main(["demo", "--fast", "--json"]) == 0
     cap = capsys.readouterr()
     summary = json.loads(cap.out.splitlines()[-1])
-    assert summary["event"] == "summary" and summary["transcription"] is False and summary["utterances"] == 4
+    assert summary["event"] == "summary" and summary["transcription"] is False and summary["utterances"] >= 4
     assert "[asr]" in cap.err and len(cap.err.strip().splitlines()) == 1

@@ -81,7 +81,8 @@ def test_pcm16_codec(board):
         msgs = []
         conn.send("start")
         m = read_until(conn, lambda m: m.kind == "audio", 30, into=msgs)
-        assert m is not None, "no audio frame"
+        assert m is not None, f"no audio frame; got {[x.kind for x in msgs][:30]}, " + (
+            f"simulator events {board.sim.events()[:10]}" if board.is_sim else "")
         assert m.fields["codec"] == wire.CODEC_PCM16 and len(m.fields["samples"]) == 160
     finally:
         conn.send("stop")
