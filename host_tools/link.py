@@ -18,10 +18,30 @@ from .errors import BadInput, HushmicError
 from .protocol import wire
 
 BAUD = 115200  # ignored by USB CDC; used by USB-UART bridges
+ESPRESSIF_VID = 0x303A  # the ESP32-S3's own (native) USB
+
+
+def usb_vid(path):
+    """USB vendor id of a serial port, or None (a pty, or not found). Follows symlinks such as /dev/serial/by-id."""
+    try:
+        from serial.tools import list_ports
+
+        real = os.path.realpath(path)
+        for p in list_ports.comports():
+            if p.device in (path, real) or os.path.realpath(p.device) == real:
+                return p.vid
+    except Exception:
+        pass
+    return None
 
 
 def open_port(path, timeout=0.05):
-    """Open a serial port with DTR/RTS held off (toggling them resets boards on USB-UART bridges), exclusively."""
+    """Open a serial port exclusively, without resetting the board.
+
+    On a USB-UART bridge DTR/RTS drive the chip's EN and GPIO0 through the auto-reset transistors, so both stay off.
+    On the S3's native USB (VID 0x303A) MicroPython only sends while DTR is set (TinyUSB treats DTR as "a host is
+    listening"), so DTR is on and RTS off there, which resets nothing.
+    """
     if not sys.platform.startswith("win") and not os.path.exists(path):  # Windows COMn names are not paths
         raise BadInput(f"{path}: no such serial port. `hushmic devices` lists boards; on Linux the DevKitC-1's "
                        f"native USB port is usually /dev/ttyACM0 (see README, 'Ports and permissions')")
@@ -31,7 +51,7 @@ def open_port(path, timeout=0.05):
     s.timeout = timeout
     s.write_timeout = 2
     s.exclusive = True
-    s.dtr = False
+    s.dtr = usb_vid(path) == ESPRESSIF_VID
     s.rts = False
     try:
         s.open()

@@ -145,3 +145,23 @@ def test_truncated_frame_then_valid_frame(cut):
     d = FrameDecoder()
     got = d.feed(f[:cut] + b"\x00" + good)
     assert [g.seq for g in got] == [2]
+
+
+def test_open_port_sets_dtr_only_on_the_native_usb(monkeypatch, tmp_path):
+    """Bridges: DTR/RTS off (no auto-reset). Native S3 USB: DTR on (MicroPython sends only then), RTS off."""
+    import serial
+
+    from hushmic import link
+
+    opened = []
+
+    def fake_open(self):
+        opened.append((self.port, self.dtr, self.rts, self.exclusive))
+
+    monkeypatch.setattr(serial.Serial, "open", fake_open)
+    dev = tmp_path / "ttyACM0"
+    dev.write_text("")
+    for vid, want_dtr in ((0x303A, True), (0x10C4, False), (None, False)):
+        monkeypatch.setattr(link, "usb_vid", lambda p, v=vid: v)
+        link.open_port(str(dev))
+        assert opened[-1] == (str(dev), want_dtr, False, True)
