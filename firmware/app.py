@@ -46,7 +46,9 @@ class App:
         self._alloc_ring()  # first, while the heap is least fragmented (it is the largest buffer)
         self._ticks_ms = ticks_ms
         self._ticks_diff = ticks_diff
-        self.boot_ms = ticks_ms()
+        self._clock_last = ticks_ms()
+        self._up_fno = 0  # whole 10 ms frames since boot (30 bits: wraps after 124 days)
+        self._up_rem = 0  # and the remaining 0..9 ms
         link.ts_fn = ticks_ms
         self.cap = capture.Capture(profile)
         self.sensitivity = 5
@@ -85,11 +87,25 @@ class App:
         gc.collect()
 
     # ---- time ----------------------------------------------------------------------------------------------
+    def _clock(self):
+        """Advance the uptime by the ticks elapsed since the last call. ticks_diff only spans +-2**29 ms (6.2 days),
+        so the uptime is accumulated step by step (the loop calls this many times a second), never recomputed."""
+        now = self._ticks_ms()
+        t = self._up_rem + self._ticks_diff(now, self._clock_last)
+        self._clock_last = now
+        if t >= 10:
+            self._up_fno = (self._up_fno + t // 10) & _FNO_MASK
+            t %= 10
+        self._up_rem = t
+
     def uptime_ms(self):
-        return self._ticks_diff(self._ticks_ms(), self.boot_ms)
+        """Milliseconds since boot, modulo 2**30 (12.4 days), for the heartbeat."""
+        self._clock()
+        return (self._up_fno * 10 + self._up_rem) & _FNO_MASK
 
     def now_fno(self):
-        return (self.uptime_ms() // 10) & _FNO_MASK
+        self._clock()
+        return self._up_fno
 
     # ---- mute ----------------------------------------------------------------------------------------------
     def _on_mute_edge(self):

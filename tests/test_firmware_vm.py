@@ -237,3 +237,31 @@ print("stall", lost, c.overruns)
     assert lines["steady"] == "0 0"
     lost, total = map(int, lines["stall"].split())
     assert lost == total and 49 <= lost <= 51  # 0.7 s behind - 0.2 s of buffer = 0.5 s = ~50 frames
+
+
+def test_uptime_and_frame_numbers_stay_continuous_past_six_days():
+    """ticks_diff only spans +-2**29 ms (6.2 days): the uptime must be accumulated, not recomputed from boot."""
+    prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
+    out = run_vm(f"""
+import sys, profile, app
+from link import BoardLink
+class Sink:
+    def write(self, buf, off, n): pass
+    def readinto(self, b): return 0
+now = [(1 << 30) - 5000]
+def ticks_ms(): return now[0] & ((1 << 30) - 1)
+def ticks_diff(a, b):
+    h = 1 << 29
+    return ((a - b + h) & ((1 << 30) - 1)) - h
+a = app.App(profile.validate({prof!r}), BoardLink(sys.stdin.buffer, Sink()), ticks_ms=ticks_ms, ticks_diff=ticks_diff)
+total = 0
+bad = 0
+for step in range(8 * 24 * 6):          # 8 days in 10-minute steps, plus an odd 7 ms each time
+    now[0] += 600007
+    total += 600007
+    if a.now_fno() != (total // 10) & ((1 << 30) - 1):
+        bad += 1
+print("bad", bad, a.now_fno(), total // 10)
+""", paths=(FAKES, FIRMWARE), sim_config={"wav": _speech_wav(), "fast": True})
+    bad, fno, want = out.strip().splitlines()[-1].split()[1:]
+    assert bad == "0" and fno == want, out
