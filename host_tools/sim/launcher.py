@@ -37,6 +37,16 @@ _RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 GO_FALLBACK_S = 1.0  # a host that talks but never starts a stream: the recording plays from this long after
 
 
+def _die_with_parent():
+    """In the VM's child process (Linux): get SIGKILL when the launcher dies, so no VM outlives a killed host."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def vm_path():
     """Path of the MicroPython unix VM, or a HushmicError that says how to get it."""
     cand = Path(sys.executable).with_name("micropython")
@@ -201,7 +211,8 @@ class SimBoard:
             args = ["main.py"]
         log = open(self.vm_log, "ab")
         self.vm = subprocess.Popen([vm_path(), "-X", f"heapsize={HEAPSIZE}", *args], stdin=s, stdout=s, stderr=log,
-                                   cwd=self.fsdir, env=env, start_new_session=True, close_fds=True)
+                                   cwd=self.fsdir, env=env, start_new_session=True, close_fds=True,
+                                   preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         os.close(s)
         log.close()
         if self._b_master is not None:
