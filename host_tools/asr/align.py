@@ -53,6 +53,7 @@ DIGITS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "
 # each digit, and the audio decides (an extra digit found this way is added to the transcript).
 _DIGIT_RULE = "<digit> = " + " | ".join(DIGITS) + " ;\n"
 ANOMALY_S = 0.6   # an aligned word this far from where the recogniser put it is not trusted
+MIN_HEARD_S = 0.05
 
 
 def _is_digit_item(it):
@@ -139,7 +140,8 @@ def _build(items, segs, guessed, offset, check_times=True):
             ok = tok not in guessed
             conf = it.confidence if not (extra and n_tok == len(toks) - 1) else it.confidence * 0.5
             h = heard[n_tok]
-            if check_times and (abs(t0 - h.t0) > ANOMALY_S or abs(t1 - h.t1) > ANOMALY_S):
+            # (a zero-length span means the recogniser itself could not time the word: nothing to compare with)
+            if check_times and it.t1 - it.t0 >= MIN_HEARD_S and (abs(t0 - h.t0) > ANOMALY_S or abs(t1 - h.t1) > ANOMALY_S):
                 anomalies += 1
                 ok = False                       # the aligner and the recogniser disagree: keep both spans
                 t0, t1 = min(t0, it.t0), max(t1, it.t1)
@@ -176,24 +178,25 @@ def align(pcm, items, rate=16000, offset=0.0, check_times=None):
                 out, anomalies = out2, anomalies2
     if out is None:
         return fallback
-    _widen_unaligned(out, offset, offset + len(pcm) / 16000.0)
+    _widen_unaligned(out, offset, offset + len(pcm) / 16000.0, {w.word for w in out} & guessed)
     return out
 
 
 RELIABLE_CONFIDENCE = 0.5
 
 
-def _widen_unaligned(words, start, end):
+def _widen_unaligned(words, start, end, guessed=frozenset()):
     """Unaligned words span from the end of the previous reliably aligned word to the start of the next one.
     A neighbour is reliable when it was aligned with a dictionary pronunciation AND the recogniser was confident
     in it: a low-confidence word next to a name is often a fragment of that name ("okonkwo" -> "a kenquil") and
     its aligned span may hold part of the name's audio."""
     n = len(words)
-    # a short word sandwiched between unaligned words is most likely a piece of the same unknown name
-    # ("priyanka okonkwo" -> "priyanka a kenquil"): treat it as unaligned too
-    for i in range(1, n - 1):
-        if words[i].aligned and not words[i - 1].aligned and not words[i + 1].aligned:
-            words[i].aligned = False
+    # a word sandwiched between two words with guessed pronunciations is most likely a piece of the same unknown
+    # name ("priyanka okonkwo" -> "priyanka a kenquil"): treat it as unaligned too
+    sandwiched = [i for i in range(1, n - 1) if words[i].aligned and words[i - 1].word in guessed
+                  and words[i + 1].word in guessed and not words[i - 1].aligned and not words[i + 1].aligned]
+    for i in sandwiched:
+        words[i].aligned = False
 
     def reliable(w):
         return w.aligned and w.confidence >= RELIABLE_CONFIDENCE
