@@ -146,10 +146,15 @@ w = vad.Vad()
 for n in range(300):
     fr = array.array('h', [(random.getrandbits(10) + random.getrandbits(10) + random.getrandbits(10) + random.getrandbits(10) - 2046) * 142 >> 8 for i in range(160)])
     w.process(fr)
+for bad in (array.array('h', bytes(318)), array.array('h', bytes(322)), memoryview(array.array('h', bytes(320)))[:80]):
+    try:
+        v.process(bad)
+    except ValueError:
+        errs += 1
 print(errs, wiped, first == second, sc1 == v.score, w.noise_floor, type(w.noise_floor) is int)
 """)
     errs, wiped, same, same_score, nf, isint = out.split()
-    assert int(errs) == 7
+    assert int(errs) == 10
     assert wiped == "True" and same == "True" and same_score == "True"
     assert isint == "True"
     assert -440 <= int(nf) <= -360, nf   # -40 dBFS rms, floor tracks the lower envelope
