@@ -7,7 +7,9 @@ Data: corpora built with shared/eval/make_vad_corpus.py --profile (other seeds, 
 written under /tmp, never committed. The dev set (shared/eval/vad) is used only to report, never to fit or to
 pick thresholds, so dev numbers are an honest held-out measure.
 
-    python bench/train_vad.py --train /tmp/vadgen/train --val /tmp/vadgen/val --dev ../shared/eval/vad [--write]
+    python bench/train_vad.py --make-corpora /tmp/vadgen        # build the corpora (needs the Debian TTS packages)
+    OMP_NUM_THREADS=1 python bench/train_vad.py --train /tmp/vadgen/train /tmp/vadgen/train2 /tmp/vadgen/train3 \
+        /tmp/vadgen/train4 --val /tmp/vadgen/val --nh 16 --epochs 800 --fa-weight 0.5 --write   # the shipped model
 
 Validation splits: besides the separate validation corpus (other texts and seed), the training corpus is split
 by voice (source) AND noise kind: a held-out group of noise kinds and of talker engines/voices never seen in fit.
@@ -267,9 +269,435 @@ def write_weights(Q, on, off, hold, path=REPO / "firmware" / "vad.py", note=""):
     path.write_text(s)
 
 
+# --------------------------------------------------------------------------- training corpora
+# The profiles that built the training and validation corpora with shared/eval/make_vad_corpus.py (other seeds and
+# texts than dev, plus noise kinds dev does not have). `--make-corpora DIR` writes them to DIR and builds
+# DIR/train, train2, train3, train4 (training) and DIR/val (validation): ~1 GB of WAV, a few minutes, never committed.
+CORPORA = ["train", "train2", "train3", "train4", "val"]
+PROFILES = {
+    'prof_common.py': r'''import numpy as np
+
+def noise_rain(n, rng, ctx):
+    x = ctx.colored_noise(n, rng, 0.5)
+    dens = np.zeros(n)
+    k = rng.integers(200, 2000) * n // 16000
+    idx = rng.integers(0, n, size=k)
+    dens[idx] = rng.standard_normal(k) * 8
+    dens = ctx.sos_filter(dens, "highpass", 1500.0)
+    return x + dens
+
+def noise_traffic(n, rng, ctx):
+    x = ctx.colored_noise(n, rng, 1.5)
+    t = np.arange(n) / 16000.0
+    env = 1.0 + 0.8 * np.sin(2 * np.pi * rng.uniform(0.03, 0.2) * t + rng.uniform(0, 6.28))
+    return x * env
+
+def noise_clatter(n, rng, ctx):
+    x = 0.05 * ctx.colored_noise(n, rng, 1.0)
+    k = int(rng.integers(2, 6) * n / 16000)
+    for _ in range(k):
+        p = int(rng.integers(0, max(1, n - 4000)))
+        f = rng.uniform(1500, 6000)
+        L = int(rng.integers(800, 4000))
+        tt = np.arange(L) / 16000.0
+        x[p:p + L] += rng.uniform(0.5, 3) * np.sin(2 * np.pi * f * tt) * np.exp(-tt * rng.uniform(20, 80))
+    return x
+
+def safe_music(n, rng, ctx):
+    import sys
+    orig = sys.modules["__main__"].noise_music
+    for extra in (0, 4000, 9000, 17000):
+        try:
+            return orig(n + extra, rng, ctx)[:n]
+        except ValueError:
+            continue
+    return ctx.colored_noise(n, rng, 1.0)
+''',
+    'prof_common2.py': r'''import numpy as np
+SR = 16000
+
+def _t(n):
+    return np.arange(n) / SR
+
+def noise_beeps(n, rng, ctx):
+    x = 0.05 * ctx.colored_noise(n, rng, 1.0)
+    f = rng.uniform(700, 3200); per = rng.uniform(0.3, 1.5); duty = rng.uniform(0.2, 0.6)
+    t = _t(n)
+    gate = ((t % per) < per * duty).astype(float)
+    gate = np.convolve(gate, np.ones(40) / 40, mode="same")
+    return x + gate * (np.sin(2 * np.pi * f * t) + 0.3 * np.sin(2 * np.pi * 2 * f * t))
+
+def noise_knocks(n, rng, ctx):
+    x = 0.03 * ctx.colored_noise(n, rng, 1.5)
+    k = max(1, int(rng.uniform(0.5, 3) * n / SR))
+    for _ in range(k):
+        p = int(rng.integers(0, max(1, n - 3000))); L = int(rng.integers(1500, 3000))
+        tt = np.arange(L) / SR; f = rng.uniform(50, 250)
+        x[p:p + L] += rng.uniform(1, 4) * np.sin(2 * np.pi * f * tt) * np.exp(-tt * rng.uniform(15, 40))
+    return x
+
+def noise_wind(n, rng, ctx):
+    x = ctx.sos_filter(ctx.colored_noise(n, rng, 1.0), "lowpass", rng.uniform(300, 1500))
+    t = _t(n)
+    env = np.exp(1.2 * np.sin(2 * np.pi * rng.uniform(0.05, 0.6) * t + rng.uniform(0, 6)) +
+                 0.6 * np.sin(2 * np.pi * rng.uniform(0.5, 2) * t))
+    return x * env
+
+def noise_engine(n, rng, ctx):
+    t = _t(n)
+    f0 = rng.uniform(25, 90) * (1 + 0.05 * np.sin(2 * np.pi * rng.uniform(0.05, 0.3) * t))
+    ph = 2 * np.pi * np.cumsum(f0) / SR
+    x = sum(np.sin(k * ph + rng.uniform(0, 6)) / k ** rng.uniform(0.5, 1.2) for k in range(1, 30))
+    whine = 0.2 * np.sin(2 * np.pi * rng.uniform(800, 4000) * t)
+    return x + whine + 0.5 * ctx.sos_filter(ctx.colored_noise(n, rng, 0.3), "highpass", 1000.0)
+
+def noise_chirps(n, rng, ctx):
+    x = 0.05 * ctx.colored_noise(n, rng, 1.0)
+    k = max(1, int(rng.uniform(1, 5) * n / SR))
+    for _ in range(k):
+        p = int(rng.integers(0, max(1, n - 4000))); L = int(rng.integers(800, 4000))
+        tt = np.arange(L) / SR
+        f = rng.uniform(2000, 6000) + rng.uniform(-3000, 3000) * tt / tt[-1]
+        ph = 2 * np.pi * np.cumsum(np.maximum(f, 500)) / SR
+        x[p:p + L] += rng.uniform(0.5, 2) * np.sin(ph) * np.hanning(L)
+    return x
+
+def noise_melody(n, rng, ctx):
+    t = _t(n)
+    x = np.zeros(n)
+    p = 0
+    while p < n:
+        L = int(rng.uniform(0.15, 0.6) * SR)
+        f = rng.uniform(110, 440)
+        tt = np.arange(min(L, n - p)) / SR
+        env = np.minimum(1, tt * 50) * np.exp(-tt * rng.uniform(0.5, 4))
+        tone = sum(np.sin(2 * np.pi * k * f * tt) * rng.uniform(0.1, 1) / k for k in range(1, 8))
+        x[p:p + len(tt)] += env * tone
+        p += L
+    return x + 0.02 * ctx.colored_noise(n, rng, 1.0)
+
+def noise_water(n, rng, ctx):
+    x = ctx.sos_filter(ctx.colored_noise(n, rng, 0.5), "bandpass", [300.0, 6000.0])
+    k = int(rng.uniform(20, 80) * n / SR)
+    for _ in range(k):
+        p = int(rng.integers(0, max(1, n - 600))); L = int(rng.integers(100, 600))
+        tt = np.arange(L) / SR; f = rng.uniform(300, 1500) * (1 + 2 * tt * 10)
+        x[p:p + L] += rng.uniform(0.5, 2) * np.sin(2 * np.pi * np.cumsum(f) / SR) * np.hanning(L)
+    return x
+''',
+    'prof_common3.py': r'''import numpy as np
+SR = 16000
+
+def noise_applause(n, rng, ctx):
+    x = np.zeros(n)
+    k = int(rng.uniform(30, 120) * n / SR)
+    idx = rng.integers(0, n - 200, size=k)
+    for p in idx:
+        L = int(rng.integers(40, 200))
+        x[p:p + L] += rng.standard_normal(L) * np.exp(-np.arange(L) / rng.uniform(10, 40)) * rng.uniform(0.3, 1)
+    return ctx.sos_filter(x, "highpass", 300.0) * (1 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.1, 0.5) * np.arange(n) / SR))
+
+def noise_ticks(n, rng, ctx):
+    x = 0.02 * ctx.colored_noise(n, rng, 1.0)
+    per = int(rng.uniform(0.25, 1.0) * SR)
+    for p in range(int(rng.integers(0, per)), n - 300, per):
+        L = 300
+        tt = np.arange(L) / SR
+        x[p:p + L] += np.sin(2 * np.pi * rng.uniform(2000, 5000) * tt) * np.exp(-tt * 300) * 2
+    return x
+
+def noise_ring(n, rng, ctx):
+    t = np.arange(n) / SR
+    f1, f2 = rng.uniform(350, 500), rng.uniform(400, 1000)
+    tone = np.sin(2 * np.pi * f1 * t) + np.sin(2 * np.pi * f2 * t)
+    am = (np.sin(2 * np.pi * 20 * t) > 0).astype(float)
+    per = rng.uniform(2.5, 5); on = rng.uniform(0.8, 2)
+    gate = ((t % per) < on).astype(float)
+    return tone * am * gate + 0.02 * ctx.colored_noise(n, rng, 1.0)
+
+def noise_bark(n, rng, ctx):
+    x = 0.03 * ctx.colored_noise(n, rng, 1.0)
+    k = max(1, int(rng.uniform(0.3, 1.5) * n / SR))
+    for _ in range(k):
+        p = int(rng.integers(0, max(1, n - 5000))); L = int(rng.uniform(0.08, 0.3) * SR)
+        tt = np.arange(L) / SR
+        f0 = rng.uniform(250, 800) * (1 - 0.3 * tt / tt[-1])
+        ph = 2 * np.pi * np.cumsum(f0) / SR
+        b = sum(np.sin(k2 * ph) / k2 for k2 in range(1, 12)) * np.hanning(L)
+        b = b + 0.3 * rng.standard_normal(L) * np.hanning(L)
+        x[p:p + L] += rng.uniform(1, 3) * b
+    return x
+
+def noise_vacuum(n, rng, ctx):
+    t = np.arange(n) / SR
+    x = ctx.sos_filter(ctx.colored_noise(n, rng, 0.2), "highpass", rng.uniform(200, 800))
+    whine = 0.3 * np.sin(2 * np.pi * rng.uniform(1500, 6000) * t)
+    env = 1 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.1, 0.5) * t)
+    return (x + whine) * env
+''',
+    'prof_train.py': r'''import sys; sys.path.insert(0, "@DIR@")
+import prof_common as C
+S = """The printer in the hallway needs new toner before Monday.
+Remind me to water the tomatoes when I get home.
+What time does the pharmacy close on Sundays?
+I think we should paint the kitchen a warmer color.
+Call my sister and tell her the party is at eight.
+Set the thermostat to twenty one degrees.
+The cat knocked the glass off the table again.
+Please turn up the volume a little bit.
+How many teaspoons are in a tablespoon?
+The mountain road is closed because of snow.
+Cancel my meeting with the accountant tomorrow.
+Do we still have any batteries in the drawer?
+The concert was louder than I expected.
+Write that down before you forget it.
+He finally finished the puzzle after three weeks.
+Could you pick up some bread on the way back?
+The elevator is out of service until noon.
+Tell me a joke about penguins.
+I need to renew my passport before the trip.
+She plays the cello in the city orchestra.
+The soup tastes better the next day.
+Which platform does the express train leave from?
+Switch the hallway light off, please.
+Our neighbors are building a treehouse for their kids.
+The deadline for the report is the end of the month.
+No.
+Absolutely, let's do it.
+Why is the sky blue in the afternoon?
+Put the leftovers in the fridge.
+Nineteen, twenty, twenty one.
+The storm knocked out power for half the town.
+I want to learn how to bake sourdough bread.
+Please lock the back door before bed.
+The ferry crossing takes about forty minutes.
+My appointment was moved to Wednesday at two thirty.
+Turn on the fan in the bedroom.
+A small boat drifted slowly across the lake.
+Is the post office open on public holidays?
+We ran out of milk again.
+Show me the photos from last summer.""".split("\n")
+B = """we should really fix that leaking tap soon
+my cousin moved to another city last spring
+the queue at the bakery was enormous today
+I can never remember where I parked the car
+they are opening a new gym near the station
+the meeting went on for far too long
+have you tried the new noodle place downtown
+the baby finally slept through the night
+our team lost again on saturday
+I am going to start running in the mornings
+the weather has been strange all week
+she told me the whole story over lunch
+we need to book the tickets before friday
+the train was twenty minutes late again
+I bought a plant but it is already dying""".split("\n")
+PROFILE = dict(
+    name="train", prefix="tr", seed=777001,
+    sentences=S, babble_sentences=B,
+    foreign_sentences={"de": ["Ich habe heute keine Zeit für einen Kaffee.", "Wo ist der nächste Bahnhof?"],
+                       "fr-fr": ["Je cherche la gare centrale.", "Il est déjà trop tard pour sortir."],
+                       "es": ["¿Dónde está la biblioteca?", "Hoy hace mucho calor en la ciudad."]},
+    extra_noise={"music": C.safe_music, "rain": C.noise_rain, "traffic": C.noise_traffic, "clatter": C.noise_clatter},
+    size_budget_mb=200.0,
+)
+def _design():
+    kinds = ["white", "pink", "brown", "hum", "fan", "babble", "keyboard", "music", "rain", "traffic", "clatter"]
+    d = []
+    for rep in range(2):
+        for k in kinds:
+            for s in (20, 10, 5, 0):
+                d.append(dict(noise=k, snr=s))
+    d += [dict(noise=None, snr=None) for _ in range(14)]
+    d += [dict(noise=None, snr=None, reverb="room") for _ in range(3)]
+    d += [dict(noise="random", snr="random", reverb="room") for _ in range(10)]
+    d += [dict(noise=None, snr=None, level="quiet"), dict(noise="random", snr=20, level="quiet"),
+          dict(noise="random", snr=10, level="quiet"), dict(noise="random", snr=5, level="quiet")]
+    d += [dict(noise=None, snr=None, level="loud"), dict(noise="random", snr=10, level="loud"),
+          dict(noise="random", snr=5, level="loud")]
+    for rep in range(2):
+        d += [dict(speech=False, noise=k) for k in kinds]
+    d += [dict(speech=False, noise=None)]
+    return d
+PROFILE["design"] = _design()
+PROFILE["noise_kind_weights"] = {k: 1.0 for k in ["white", "pink", "brown", "hum", "fan", "babble", "keyboard", "music", "rain", "traffic", "clatter"]}
+''',
+    'prof_train2.py': r'''import sys; sys.path.insert(0, "@DIR@")
+import prof_common as C
+S = """The printer in the hallway needs new toner before Monday.
+Remind me to water the tomatoes when I get home.
+What time does the pharmacy close on Sundays?
+I think we should paint the kitchen a warmer color.
+Call my sister and tell her the party is at eight.
+Set the thermostat to twenty one degrees.
+The cat knocked the glass off the table again.
+Please turn up the volume a little bit.
+How many teaspoons are in a tablespoon?
+The mountain road is closed because of snow.
+Cancel my meeting with the accountant tomorrow.
+Do we still have any batteries in the drawer?
+The concert was louder than I expected.
+Write that down before you forget it.
+He finally finished the puzzle after three weeks.
+Could you pick up some bread on the way back?
+The elevator is out of service until noon.
+Tell me a joke about penguins.
+I need to renew my passport before the trip.
+She plays the cello in the city orchestra.
+The soup tastes better the next day.
+Which platform does the express train leave from?
+Switch the hallway light off, please.
+Our neighbors are building a treehouse for their kids.
+The deadline for the report is the end of the month.
+No.
+Absolutely, let's do it.
+Why is the sky blue in the afternoon?
+Put the leftovers in the fridge.
+Nineteen, twenty, twenty one.
+The storm knocked out power for half the town.
+I want to learn how to bake sourdough bread.
+Please lock the back door before bed.
+The ferry crossing takes about forty minutes.
+My appointment was moved to Wednesday at two thirty.
+Turn on the fan in the bedroom.
+A small boat drifted slowly across the lake.
+Is the post office open on public holidays?
+We ran out of milk again.
+Show me the photos from last summer.""".split("\n")
+B = """we should really fix that leaking tap soon
+my cousin moved to another city last spring
+the queue at the bakery was enormous today
+I can never remember where I parked the car
+they are opening a new gym near the station
+the meeting went on for far too long
+have you tried the new noodle place downtown
+the baby finally slept through the night
+our team lost again on saturday
+I am going to start running in the mornings
+the weather has been strange all week
+she told me the whole story over lunch
+we need to book the tickets before friday
+the train was twenty minutes late again
+I bought a plant but it is already dying""".split("\n")
+PROFILE = dict(
+    name="train2", prefix="tb", seed=424242,
+    sentences=S, babble_sentences=B,
+    foreign_sentences={"de": ["Ich habe heute keine Zeit für einen Kaffee.", "Wo ist der nächste Bahnhof?"],
+                       "fr-fr": ["Je cherche la gare centrale.", "Il est déjà trop tard pour sortir."],
+                       "es": ["¿Dónde está la biblioteca?", "Hoy hace mucho calor en la ciudad."]},
+    extra_noise={"music": C.safe_music, "rain": C.noise_rain, "traffic": C.noise_traffic, "clatter": C.noise_clatter},
+    size_budget_mb=200.0,
+)
+def _design():
+    kinds = ["white", "pink", "brown", "hum", "fan", "babble", "keyboard", "music", "rain", "traffic", "clatter"]
+    d = []
+    for rep in range(2):
+        for k in kinds:
+            for s in (20, 10, 5, 0):
+                d.append(dict(noise=k, snr=s))
+    d += [dict(noise=None, snr=None) for _ in range(14)]
+    d += [dict(noise=None, snr=None, reverb="room") for _ in range(3)]
+    d += [dict(noise="random", snr="random", reverb="room") for _ in range(10)]
+    d += [dict(noise=None, snr=None, level="quiet"), dict(noise="random", snr=20, level="quiet"),
+          dict(noise="random", snr=10, level="quiet"), dict(noise="random", snr=5, level="quiet")]
+    d += [dict(noise=None, snr=None, level="loud"), dict(noise="random", snr=10, level="loud"),
+          dict(noise="random", snr=5, level="loud")]
+    for rep in range(2):
+        d += [dict(speech=False, noise=k) for k in kinds]
+    d += [dict(speech=False, noise=None)]
+    return d
+PROFILE["design"] = _design()
+PROFILE["noise_kind_weights"] = {k: 1.0 for k in ["white", "pink", "brown", "hum", "fan", "babble", "keyboard", "music", "rain", "traffic", "clatter"]}
+''',
+    'prof_train3.py': r'''import sys; sys.path.insert(0, "@DIR@")
+exec(open("@DIR@/prof_train.py").read())
+import prof_common2 as C2
+PROFILE["name"] = "train3"; PROFILE["prefix"] = "tc"; PROFILE["seed"] = 313131
+NEW = {"beeps": C2.noise_beeps, "knocks": C2.noise_knocks, "wind": C2.noise_wind, "engine": C2.noise_engine,
+       "chirps": C2.noise_chirps, "melody": C2.noise_melody, "water": C2.noise_water}
+PROFILE["extra_noise"] = dict(PROFILE["extra_noise"], **NEW)
+d = []
+for k in NEW:
+    for s in (20, 10, 5, 0, 10, 0):
+        d.append(dict(noise=k, snr=s))
+    d += [dict(speech=False, noise=k), dict(speech=False, noise=k)]
+d += [dict(noise=k, snr="random", reverb="room") for k in NEW]
+PROFILE["design"] = d
+PROFILE["noise_kind_weights"] = {k: 1.0 for k in list(NEW) + ["white", "pink", "brown", "hum", "fan", "babble", "keyboard", "music"]}
+PROFILE["size_budget_mb"] = 200.0
+''',
+    'prof_train4.py': r'''import sys; sys.path.insert(0, "@DIR@")
+exec(open("@DIR@/prof_train3.py").read())
+import prof_common3 as C3
+PROFILE["name"] = "train4"; PROFILE["prefix"] = "td"; PROFILE["seed"] = 515151
+NEW4 = {"applause": C3.noise_applause, "ticks": C3.noise_ticks, "ring": C3.noise_ring, "bark": C3.noise_bark, "vacuum": C3.noise_vacuum}
+PROFILE["extra_noise"] = dict(PROFILE["extra_noise"], **NEW4)
+d = []
+for k in NEW4:
+    for s in (20, 10, 5, 0, 10, 5):
+        d.append(dict(noise=k, snr=s))
+    d += [dict(speech=False, noise=k), dict(speech=False, noise=k)]
+for k in NEW:
+    d += [dict(noise=k, snr="random"), dict(speech=False, noise=k)]
+PROFILE["design"] = d
+PROFILE["noise_kind_weights"] = {k: 1.0 for k in list(NEW) + list(NEW4) + ["white", "pink", "brown", "hum", "fan", "babble", "keyboard", "music"]}
+''',
+    'prof_val.py': r'''import sys; sys.path.insert(0, "@DIR@")
+S = """The garden hose has a hole near the tap.
+Book a table for four at seven o'clock.
+Did anyone feed the fish this morning?
+The museum is free on the first Sunday of the month.
+Please read me the latest headlines.
+I lost my gloves somewhere between the bus and the office.
+How far is it to the nearest petrol station?
+Her laugh echoed down the empty corridor.
+Dim the lights and play some quiet piano music.
+Sure.
+The invoice is attached to the last email.
+We watched the sunset from the top of the hill.
+Pause the podcast for a moment.
+Eleven, twelve, thirteen, fourteen.
+The bridge sways a little when the wind is strong.
+Add a reminder to buy stamps on Thursday.
+Which of these keys opens the shed?
+Grandpa fixed the old radio with a paper clip.
+Open the garage door halfway.
+That sounds like a great plan to me.""".split("\n")
+B = """did you hear what happened at the office party
+I always order the same thing at that cafe
+my laptop keeps freezing when I open the browser
+the new neighbors seem really friendly
+we are going camping if the weather holds
+he forgot his keys again this morning
+the children were singing in the back seat
+let us meet at the corner after work""".split("\n")
+PROFILE = dict(
+    name="val", prefix="va", seed=99123,
+    sentences=S, babble_sentences=B,
+    foreign_sentences={"de": ["Morgen regnet es bestimmt wieder."], "fr-fr": ["On se voit demain matin."], "es": ["La comida está lista."]},
+    size_budget_mb=60.0,
+)
+''',
+}
+
+
+def make_corpora(out):
+    import subprocess
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in PROFILES.items():
+        (out / name).write_text(text.replace("@DIR@", str(out)))
+    gen = REPO.parent / "shared" / "eval" / "make_vad_corpus.py"
+    for c in CORPORA:
+        print(f"building {out / c}", file=sys.stderr)
+        subprocess.run([sys.executable, str(gen), "--profile", str(out / f"prof_{c}.py"), "--out", str(out / c)],
+                       check=True, cwd=str(out))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--train", required=True, nargs="+")
+    ap.add_argument("--make-corpora", metavar="DIR", help="write the corpus profiles to DIR, build the corpora, exit")
+    ap.add_argument("--train", nargs="+")
     ap.add_argument("--val", nargs="*", default=[])
     ap.add_argument("--dev", default=str(REPO.parent / "shared" / "eval" / "vad"))
     ap.add_argument("--nh", type=int, default=NH)
@@ -280,6 +708,11 @@ def main(argv=None):
     ap.add_argument("--skip-split", action="store_true", help="skip the held-out noise x talker report")
     ap.add_argument("--write", action="store_true", help="write the weights into firmware/vad.py")
     a = ap.parse_args(argv)
+    if a.make_corpora:
+        make_corpora(a.make_corpora)
+        return 0
+    if not a.train:
+        ap.error("--train is required (build corpora first with --make-corpora DIR)")
 
     train = [c for d in a.train for c in load_corpus(d)]
     val = [c for d in a.val for c in load_corpus(d)]
