@@ -4,6 +4,7 @@ Audio inside hushmic is 16 kHz mono int16 numpy arrays. `read_wav` refuses what 
 (exit 2); `load_speech` additionally converts stereo to mono and resamples other rates for the tools that accept them.
 """
 import os
+import struct
 import tempfile
 import wave
 from pathlib import Path
@@ -26,8 +27,8 @@ def read_wav(path):
         with wave.open(str(p), "rb") as w:
             ch, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
             raw = w.readframes(n)
-    except (wave.Error, EOFError) as e:
-        raise BadInput(f"{path}: not a readable PCM WAV file ({e})") from None
+    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error) as e:
+        raise BadInput(f"{path}: not a readable PCM WAV file ({e or 'truncated or malformed header'})") from None
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror or e})") from None
     if width != 2:
