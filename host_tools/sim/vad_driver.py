@@ -59,4 +59,5 @@ def main(argv):
     sys.stdout.write(sent.decode() + "\n")
 
 
-main(sys.argv)
+if __name__ == "__main__":   # run by the VM as a script; importing it (CPython tooling) does nothing
+    main(sys.argv)
