@@ -13,11 +13,11 @@ This file runs in MicroPython, not CPython.
 import array
 import sys
 
-from endpoint import EP_COUNT, Endpointer
-from vad import Vad
-
 
 def main(argv):
+    from endpoint import EP_COUNT, Endpointer   # firmware modules, found through MICROPYPATH
+    from vad import Vad
+
     path = argv[1]
     sens = int(argv[2])
     ep = Endpointer(preroll_ms=int(argv[3]), hangover_ms=int(argv[4]))
