@@ -35,7 +35,7 @@ def usb_vid(path):
     return None
 
 
-def open_port(path, timeout=0.05):
+def open_port(path, timeout=0.05, busy_wait=0.5):
     """Open a serial port exclusively, without resetting the board.
 
     On a USB-UART bridge DTR/RTS drive the chip's EN and GPIO0 through the auto-reset transistors, so both stay off.
@@ -53,19 +53,26 @@ def open_port(path, timeout=0.05):
     s.exclusive = True
     s.dtr = usb_vid(path) == ESPRESSIF_VID
     s.rts = False
-    try:
-        s.open()
-    except serial.SerialException as e:
-        msg = str(e)
-        if getattr(e, "errno", None) == errno.EACCES or "Permission denied" in msg:
-            raise HushmicError(f"{path}: permission denied. On Linux add yourself to the 'dialout' group "
-                               f"(sudo usermod -aG dialout $USER, then log in again) or install the udev rule "
-                               f"from the README") from None
-        if "lock" in msg.lower() or getattr(e, "errno", None) in (errno.EBUSY, errno.EAGAIN):
-            raise HushmicError(f"{path}: port is busy: another program has it open (hushmic listen, mpremote, a "
-                               f"serial monitor?). Close it and try again") from None
-        raise HushmicError(f"{path}: cannot open ({msg})") from None
-    return s
+    deadline = time.monotonic() + busy_wait
+    while True:
+        try:
+            s.open()
+            return s
+        except serial.SerialException as e:
+            err, msg = e, str(e)
+        code = getattr(err, "errno", None)
+        busy = "lock" in msg.lower() or code in (errno.EBUSY, errno.EAGAIN)
+        if not busy or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)  # a program that has just closed the port may still hold its lock for a moment
+    if code == errno.EACCES or "Permission denied" in msg:
+        raise HushmicError(f"{path}: permission denied. On Linux add yourself to the 'dialout' group "
+                           f"(sudo usermod -aG dialout $USER, then log in again) or install the udev rule "
+                           f"from docs/ports.md")
+    if busy:
+        raise HushmicError(f"{path}: port is busy: another program has it open (hushmic listen, mpremote, a "
+                           f"serial monitor?). Close it and try again")
+    raise HushmicError(f"{path}: cannot open ({msg})")
 
 
 class Disconnected(Exception):
