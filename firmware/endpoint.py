@@ -12,7 +12,7 @@ frames (10 ms each) and, for every frame, calls `r = ep.step(is_speech)`:
 
 Parameters (milliseconds, rounded up to whole 10 ms frames; `configure()` validates them, ValueError otherwise):
 
-    preroll_ms        300  (250..2000)  audio kept from BEFORE the detector fired, so onsets are never clipped
+    preroll_ms        400  (250..2000)  audio kept from BEFORE the detector fired, so onsets are never clipped
     hangover_ms       300  (0..2000)    non-speech sent after the last speech frame; speech within it continues
                                         the segment. The segment ends right after the hangover's last frame.
     min_speech_ms      50  (10..1000)   speech must last this long before a segment starts (rejects clicks);
@@ -66,7 +66,7 @@ def _frames(ms, name, lo, hi):
 class Endpointer:
     """Pre-roll, hangover, minimum speech length and maximum utterance length (see the module docstring)."""
 
-    def __init__(self, preroll_ms=300, hangover_ms=300, min_speech_ms=50, max_utterance_ms=30000):
+    def __init__(self, preroll_ms=400, hangover_ms=300, min_speech_ms=50, max_utterance_ms=30000):
         self._pre = 0
         self._hang = 0
         self._min = 1

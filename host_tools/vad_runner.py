@@ -66,9 +66,11 @@ def runs(bits):
     return out
 
 
-def run_vad(samples, sensitivity=5, preroll_ms=300, hangover_ms=300, kernel=None, features=False,
+def run_vad(samples, sensitivity=5, preroll_ms=None, hangover_ms=None, kernel=None, features=False,
             firmware_dir=None, timeout=None):
-    """Run the firmware VAD over int16 mono 16 kHz samples; returns VadResult."""
+    """Run the firmware VAD over int16 mono 16 kHz samples; returns VadResult.
+
+    preroll_ms / hangover_ms None: the firmware's own defaults (reported back in VadResult.settings)."""
     x = np.ascontiguousarray(np.asarray(samples, dtype="<i2"))
     n = len(x) // FRAME
     vm = find_vm()
@@ -78,7 +80,8 @@ def run_vad(samples, sensitivity=5, preroll_ms=300, hangover_ms=300, kernel=None
         raw.write_bytes(x[: n * FRAME].tobytes())
         feat = Path(td) / "feat.bin"
         cmd = [vm, "-X", "heapsize=%dK" % max(512, 64 + 3 * n // 1024), str(DRIVER), str(raw), str(int(sensitivity)),
-               str(int(preroll_ms)), str(int(hangover_ms)), str(feat) if features else "-"]
+               "-" if preroll_ms is None else str(int(preroll_ms)), "-" if hangover_ms is None else str(int(hangover_ms)),
+               str(feat) if features else "-"]
         if kernel:
             cmd.append(kernel)
         env = dict(os.environ)
@@ -113,7 +116,7 @@ def validate_settings(sensitivity, preroll_ms, hangover_ms):
     """The host-side check of the settable ranges (the firmware checks them again)."""
     if not 0 <= sensitivity <= 9:
         raise BadInput(f"--sensitivity must be 0..9, got {sensitivity}")
-    if not 250 <= preroll_ms <= 2000:
+    if preroll_ms is not None and not 250 <= preroll_ms <= 2000:
         raise BadInput(f"--preroll-ms must be 250..2000 (onsets need >= 250 ms), got {preroll_ms}")
-    if not 0 <= hangover_ms <= 2000:
+    if hangover_ms is not None and not 0 <= hangover_ms <= 2000:
         raise BadInput(f"--hangover-ms must be 0..2000, got {hangover_ms}")

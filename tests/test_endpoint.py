@@ -154,12 +154,12 @@ def test_max_length_truncates_and_continues_without_gap_or_repeat():
 
 def test_configure_validation_and_ring():
     ep = ep_mod.Endpointer()
-    assert ep.ring_frames == 30 + 5 - 1
+    assert ep.ring_frames == 40 + 5 - 1
     for bad in ({"preroll_ms": 240}, {"preroll_ms": 2001}, {"hangover_ms": -1}, {"min_speech_ms": 0},
                 {"max_utterance_ms": 999}, {"preroll_ms": 300.0}, {"hangover_ms": True}):
         with pytest.raises(ValueError):
             ep.configure(**bad)
-    assert ep.preroll_ms == 300 and ep.hangover_ms == 300   # unchanged after a failed configure
+    assert ep.preroll_ms == 400 and ep.hangover_ms == 300   # unchanged after a failed configure
     ep.configure(preroll_ms=500, min_speech_ms=100)
     assert ep.ring_frames == 50 + 10 - 1 and ep.preroll_ms == 500
 

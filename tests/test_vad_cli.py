@@ -61,7 +61,7 @@ def test_json_shape_and_consistency(tmp_path):
     n = len(x) // 160
     assert o["frame_ms"] == 10 and len(o["frames"]) == n and len(o["sent"]) == n
     assert set(o["frames"]) <= {"0", "1"} and set(o["sent"]) <= {"0", "1"}
-    assert o["preroll_ms"] == 300 and o["hangover_ms"] == 300
+    assert o["preroll_ms"] == 400 and o["hangover_ms"] == 300
     runs = vad_runner.runs(o["sent"])
     assert o["segments"] == [[a / 100, b / 100] for a, b in runs]
     # every detected frame is sent (pre-roll and hangover only add)

@@ -20,8 +20,10 @@ def add_arguments(p):
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
     p.add_argument("--sensitivity", type=int, default=5, metavar="N",
                    help="0 (fewest false alarms) .. 9 (most sensitive); default 5")
-    p.add_argument("--preroll-ms", type=int, default=300, metavar="MS", help="pre-roll, 250..2000 ms (default 300)")
-    p.add_argument("--hangover-ms", type=int, default=300, metavar="MS", help="hangover, 0..2000 ms (default 300)")
+    p.add_argument("--preroll-ms", type=int, default=None, metavar="MS",
+                   help="pre-roll, 250..2000 ms (default: the firmware's, firmware/endpoint.py)")
+    p.add_argument("--hangover-ms", type=int, default=None, metavar="MS",
+                   help="hangover, 0..2000 ms (default: the firmware's)")
 
 
 def run(args):
@@ -30,8 +32,7 @@ def run(args):
     res = run_vad(x, sensitivity=args.sensitivity, preroll_ms=args.preroll_ms, hangover_ms=args.hangover_ms)
     segs = [[round(a * FRAME_MS / 1000, 2), round(b * FRAME_MS / 1000, 2)] for a, b in runs(res.sent)]
     out = {"frame_ms": FRAME_MS, "frames": res.frames, "sent": res.sent, "segments": segs,
-           "preroll_ms": res.settings.get("preroll_ms", args.preroll_ms),
-           "hangover_ms": res.settings.get("hangover_ms", args.hangover_ms)}
+           "preroll_ms": res.settings["preroll_ms"], "hangover_ms": res.settings["hangover_ms"]}
     if args.json:
         emit_json(out)
     else:

@@ -20,7 +20,12 @@ def main(argv):
 
     path = argv[1]
     sens = int(argv[2])
-    ep = Endpointer(preroll_ms=int(argv[3]), hangover_ms=int(argv[4]))
+    kw = {}
+    if argv[3] != "-":
+        kw["preroll_ms"] = int(argv[3])
+    if argv[4] != "-":
+        kw["hangover_ms"] = int(argv[4])
+    ep = Endpointer(**kw)  # "-": the firmware's own default
     feat_path = argv[5] if len(argv) > 5 and argv[5] != "-" else None
     kind = argv[6] if len(argv) > 6 else None
     vad = Vad(sensitivity=sens, kernel=kind)
