@@ -265,3 +265,30 @@ print("bad", bad, a.now_fno(), total // 10)
 """, paths=(FAKES, FIRMWARE), sim_config={"wav": _speech_wav(), "fast": True})
     bad, fno, want = out.strip().splitlines()[-1].split()[1:]
     assert bad == "0" and fno == want, out
+
+
+def test_mute_wipes_the_preroll_ring_and_frame_buffers():
+    """On the first edge towards mute every audio buffer is zeroed, so nothing from before the mute can leak later."""
+    prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
+    out = run_vm(f"""
+import sys, profile, app
+from link import BoardLink
+class Sink:
+    def write(self, buf, off, n): pass
+    def readinto(self, b): return 0
+a = app.App(profile.validate({prof!r}), BoardLink(sys.stdin.buffer, Sink()))
+a.streaming = True
+a._start_capture()
+for i in range(150):          # 1.5 s of speech: the ring and buffers hold audio
+    a.step()
+before = sum(1 for v in a.ring if v) + sum(1 for v in a.cap.raw if v)
+while not a.mute.muted:       # the switch goes on at 1.6 s (schedule below)
+    a.step()
+a.service()                   # the main loop's reaction
+# (the frame body is wiped too, but the mute, probe and heartbeat frames are written into it right after)
+after = sum(1 for v in a.ring if v) + sum(1 for v in a.cap.raw if v) + sum(1 for v in a.enc.state_h if v)
+print("RESULT", before, after, a.cap.running, a.led.state)
+""", paths=(FAKES, FIRMWARE), sim_config={"wav": _speech_wav(), "fast": True, "mute": [[1.6, 100.0]], "mute_pin": 7})
+    _, before, after, running, led = [l for l in out.splitlines() if l.startswith("RESULT")][0].split()
+    assert int(before) > 1000, out
+    assert int(after) == 0 and running == "False" and led == "3", out  # 3 = STATE_MUTED
