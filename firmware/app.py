@@ -21,7 +21,7 @@ import kernels
 import wire
 from mute import MuteSwitch
 from led import Led
-from vad import Vad
+from vad import HOLD_FRAMES, Vad
 
 FIRMWARE_VERSION = "0.1.0"
 _FRAME = const(160)
@@ -41,7 +41,7 @@ class App:
     def __init__(self, profile, link, ticks_ms=time.ticks_ms, ticks_diff=time.ticks_diff):
         self.profile = profile
         self.link = link
-        self.ep = endpoint.Endpointer()
+        self.ep = endpoint.Endpointer(detector_hold=HOLD_FRAMES)
         self.ring = None
         self._alloc_ring()  # first, while the heap is least fragmented (it is the largest buffer)
         self._ticks_ms = ticks_ms
@@ -295,6 +295,7 @@ class App:
                 hangover_ms=cfg.get("hangover_ms", cur["hangover_ms"]),
                 min_speech_ms=cfg.get("min_speech_ms", cur["min_speech_ms"]),
                 max_utterance_ms=cfg.get("max_utterance_ms", cur["max_utterance_ms"]),
+                detector_hold=HOLD_FRAMES,
             )
         # all valid: apply
         if new_ep is not None:

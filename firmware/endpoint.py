@@ -21,6 +21,12 @@ Parameters (milliseconds, rounded up to whole 10 ms frames; `configure()` valida
                                         speech goes on, the next segment starts with the very next frame (so no
                                         audio is lost, and none is sent twice)
 
+    detector_hold  (frames, default 0) how many frames the detector keeps saying speech after its evidence has
+                   stopped (its hysteresis hold, vad.HOLD_FRAMES). Those frames were already sent as speech, so
+                   they count towards the hangover: the segment ends hangover_ms after the detector's last
+                   speech evidence, not hangover_ms after its held decision fell. Not a config key: it belongs
+                   to the detector.
+
     ring_frames = preroll + min_speech - 1 (frames): how many past frames the caller's ring must hold. It changes
     with configure(); re-read it then.
 
@@ -36,7 +42,8 @@ State machine (S = the detector says speech this frame, N = it does not; counts 
               |                                                                |  HANGOVER |-------+
               +----------------------------------------------------------------| send 1    |
                  hangover frames of N sent: END with the last of them          +-----------+
-                 (hangover = 0: END with count 0 at the first N)
+                 (hangover = 0: END with count 0 at the first N; the hangover counts from the detector's last
+                 evidence, i.e. detector_hold frames before its first N)
 
 The pre-roll sent at START never reaches back past the last frame already transmitted, nor before the reset.
 """
@@ -66,7 +73,10 @@ def _frames(ms, name, lo, hi):
 class Endpointer:
     """Pre-roll, hangover, minimum speech length and maximum utterance length (see the module docstring)."""
 
-    def __init__(self, preroll_ms=400, hangover_ms=300, min_speech_ms=50, max_utterance_ms=30000):
+    def __init__(self, preroll_ms=400, hangover_ms=300, min_speech_ms=50, max_utterance_ms=30000, detector_hold=0):
+        if not isinstance(detector_hold, int) or detector_hold < 0 or detector_hold > 100:
+            raise ValueError("detector_hold must be 0..100 frames")
+        self._dhold = detector_hold
         self._pre = 0
         self._hang = 0
         self._min = 1
@@ -152,7 +162,7 @@ class Endpointer:
         else:
             if st == _SPEECH:
                 self._state = _HANG
-                self._sil = 0
+                self._sil = self._dhold   # the detector's held frames were hangover already
             self._sil += 1
             if self._sil > self._hang:
                 # hangover 0: the segment ended with the previous frame; this one is not sent

@@ -20,10 +20,11 @@ How it decides (all integer arithmetic, no allocation per frame):
    window, lags 5..25 (80-400 Hz pitch): voiced speech is periodic, most noises are not.
 4. 17 features per frame (6 band SNRs over the floors, 5 spectral-shape ratios, periodicity and its smoothed
    value, energy modulation, slow / fast / peak-held SNR). A ring keeps the last 11 feature vectors, and a tiny
-   MLP sees [f(t), f(t-40 ms), f(t-100 ms)]: 51 -> 12 ReLU -> 1, integer weights trained offline with numpy
+   MLP sees [f(t), f(t-40 ms), f(t-100 ms)]: 51 -> 16 ReLU -> 1, integer weights trained offline with numpy
    (bench/train_vad.py, on generated clips that are not the dev set). Its output is a logit x 256.
-5. Hysteresis: speech starts when the logit is above `on`, stops when it has been below `off` for `hold`
-   frames. `set_sensitivity(level)` moves both thresholds (level 0 = fewest false alarms, 9 = most sensitive).
+5. Hysteresis: speech starts when the logit is above `on`, stops when it has been below `off` for `hold` + 1
+   frames (HOLD_FRAMES = hold: the endpointer counts those held frames as part of its hangover).
+   `set_sensitivity(level)` moves both thresholds (level 0 = fewest false alarms, 9 = most sensitive).
 
 Units of `noise_floor`: dBFS x 10 of the full-band noise floor (an estimate from the L1 norm, so about +1 dB off
 an RMS reading), e.g. -612 means -61.2 dBFS. It is a small int, for heartbeat stats.
@@ -64,6 +65,7 @@ _TH_ON5 = const(192)
 _TH_OFF5 = const(192)
 _TH_STEP = const(96)
 _HOLD = const(2)
+HOLD_FRAMES = const(_HOLD)  # for endpoint.Endpointer(detector_hold=...): frames held after the evidence stops
 
 # The per-frame kernel. Same text for the viper build and the plain twin (see the module docstring).
 # Arguments: frm = 160 int16 samples, st = state (array 'i', _NST words), w = MLP (array 'i'),

@@ -88,6 +88,7 @@ cfgs = st.fixed_dictionaries({
     "hangover_ms": st.integers(0, 400),
     "min_speech_ms": st.integers(10, 120),
     "max_utterance_ms": st.integers(1000, 3000),
+    "detector_hold": st.integers(0, 4),
 })
 decisions = st.lists(st.integers(0, 1), min_size=0, max_size=700).map(
     lambda xs: [x for x in xs for _ in range(3)])  # runs, like a detector with hysteresis
@@ -101,6 +102,7 @@ def test_invariants(dec, cfg):
     hang = (cfg["hangover_ms"] + 9) // 10
     mn = (cfg["min_speech_ms"] + 9) // 10
     mx = (cfg["max_utterance_ms"] + 9) // 10
+    dh = cfg["detector_hold"]
     # segments are contiguous, disjoint, in order, and exactly the runs of sent (or touch after a TRUNC)
     for (a, b, _t) in segs:
         assert all(sent[a:b]) and b - a <= mx
@@ -113,12 +115,13 @@ def test_invariants(dec, cfg):
             lo = max(0, a - pre)
             # pre-roll: everything from a - pre is sent (it may belong to an earlier segment's tail)
             assert all(sent[lo:a]), (lo, a)
-    # nothing is sent later than hangover frames after the last speech frame of a segment
+    # a segment ends exactly `hangover` frames after the detector's last evidence, which came `detector_hold`
+    # frames before the last speech frame it reported (at once if the hold already spent the hangover)
     for (a, b, t) in segs:
         speech = [i for i in range(a, b) if dec[i]]
         assert speech, "a segment with no speech"
         if not t and b < len(dec):
-            assert b - 1 - speech[-1] == hang, (a, b, speech[-1], hang)
+            assert b - 1 - speech[-1] == max(hang - dh, 0), (a, b, speech[-1], hang, dh)
     # short isolated blips (< min_speech, far from any segment) are never sent
     for a, b in runs_of(dec):
         if b - a < mn and not any(sent[a:b]):
@@ -134,6 +137,20 @@ def test_onset_and_end_timing():
     assert segs == [(70, 180, False)]             # 30 frames pre-roll, 30 frames hangover
     assert raw[104] == (35 | EP_START)             # fires on the 5th speech frame with 30 + 5 frames
     assert raw[179] == (1 | EP_END)
+
+
+def test_detector_hold_counts_towards_the_hangover():
+    # the detector held its decision for 2 frames after its evidence stopped: frames 150, 151 were "speech"
+    # only because of the hold, so the 300 ms hangover counts from frame 150 and the segment ends after 179
+    dec = [0] * 100 + [1] * 52 + [0] * 100
+    _, segs, raw = simulate(dec, preroll_ms=300, hangover_ms=300, min_speech_ms=50, detector_hold=2)
+    assert segs == [(70, 180, False)]
+    assert raw[179] == (1 | EP_END)
+    _, segs, raw = simulate(dec, preroll_ms=300, hangover_ms=10, min_speech_ms=50, detector_hold=2)
+    assert segs == [(70, 152, False)] and raw[152] == EP_END   # the hold outlasts the hangover: end at once
+    for bad in (-1, 101, 1.5, "2"):
+        with pytest.raises(ValueError):
+            ep_mod.Endpointer(detector_hold=bad)
 
 
 def test_hangover_zero_and_bridging():
@@ -182,7 +199,7 @@ def test_same_results_in_the_vm_without_allocation():
         while len(dec) < 1500:
             dec += [rnd.randint(0, 1)] * rnd.randint(1, 40)
         seqs.append(dec)
-    cfg = dict(preroll_ms=300, hangover_ms=150, min_speech_ms=60, max_utterance_ms=3000)
+    cfg = dict(preroll_ms=300, hangover_ms=150, min_speech_ms=60, max_utterance_ms=3000, detector_hold=2)
     expect = [simulate(d, **cfg)[2] for d in seqs]
     script = """
 import micropython, json, array

@@ -16,7 +16,7 @@ import sys
 
 def main(argv):
     from endpoint import EP_COUNT, Endpointer   # firmware modules, found through MICROPYPATH
-    from vad import Vad
+    from vad import HOLD_FRAMES, Vad
 
     path = argv[1]
     sens = int(argv[2])
@@ -25,7 +25,7 @@ def main(argv):
         kw["preroll_ms"] = int(argv[3])
     if argv[4] != "-":
         kw["hangover_ms"] = int(argv[4])
-    ep = Endpointer(**kw)  # "-": the firmware's own default
+    ep = Endpointer(detector_hold=HOLD_FRAMES, **kw)  # "-": the firmware's own default
     feat_path = argv[5] if len(argv) > 5 and argv[5] != "-" else None
     kind = argv[6] if len(argv) > 6 else None
     vad = Vad(sensitivity=sens, kernel=kind)
