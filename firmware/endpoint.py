@@ -156,20 +156,27 @@ class Endpointer:
                 self._avail += 1
             return 0
         # SPEECH or HANGOVER: the current frame is transmitted (or the segment ends before it)
-        if is_speech:
-            self._state = _SPEECH
-            self._sil = 0
-        else:
-            if st == _SPEECH:
+        if st == _SPEECH:
+            if not is_speech:
                 self._state = _HANG
-                self._sil = self._dhold   # the detector's held frames were hangover already
-            self._sil += 1
-            if self._sil > self._hang:
-                # hangover 0: the segment ended with the previous frame; this one is not sent
-                self._state = _IDLE
+                self._sil = self._dhold + 1   # the detector's held frames were hangover already
                 self._run = 0
-                self._avail = 1 if self.ring_frames else 0
-                return EP_END
+                if self._sil > self._hang:
+                    # the hangover is already spent: the segment ended with the previous frame; not this one
+                    self._state = _IDLE
+                    self._avail = 1 if self.ring_frames else 0
+                    return EP_END
+        else:
+            self._sil += 1
+            if is_speech:
+                # speech is back only once it lasts min_speech (as for a start): a shorter blip in the hangover
+                # is sent, but it does not restart the hangover
+                self._run += 1
+                if self._run >= self._min:
+                    self._state = _SPEECH
+                    self._run = 0
+            else:
+                self._run = 0
         self._len += 1
         if self._len >= self._max:
             self._state = _IDLE
@@ -177,8 +184,8 @@ class Endpointer:
             self._avail = 0
             return 1 | EP_END | EP_TRUNC
         if self._state == _HANG and self._sil == self._hang:
-            self._state = _IDLE
-            self._run = 0
+            # a speech run still short of min_speech goes on counting towards a new segment
+            self._state = _PENDING if self._run else _IDLE
             self._avail = 0
             return 1 | EP_END
         return 1

@@ -116,12 +116,14 @@ def test_invariants(dec, cfg):
             # pre-roll: everything from a - pre is sent (it may belong to an earlier segment's tail)
             assert all(sent[lo:a]), (lo, a)
     # a segment ends exactly `hangover` frames after the detector's last evidence, which came `detector_hold`
-    # frames before the last speech frame it reported (at once if the hold already spent the hangover)
+    # frames before the last speech frame it reported (at once if the hold already spent the hangover; counted in
+    # frames) before the last frame of the last speech run that lasted min_speech; shorter blips in the hangover
+    # are sent but do not extend it
     for (a, b, t) in segs:
-        speech = [i for i in range(a, b) if dec[i]]
-        assert speech, "a segment with no speech"
+        assert any(dec[a:b]), "a segment with no speech"
+        proven = [e - 1 for s, e in runs_of(dec) if e - s >= mn and a < e <= b]
         if not t and b < len(dec):
-            assert b - 1 - speech[-1] == max(hang - dh, 0), (a, b, speech[-1], hang, dh)
+            assert proven and b - 1 - proven[-1] == max(hang - dh, 0), (a, b, proven, hang, dh)
     # short isolated blips (< min_speech, far from any segment) are never sent
     for a, b in runs_of(dec):
         if b - a < mn and not any(sent[a:b]):
@@ -151,6 +153,22 @@ def test_detector_hold_counts_towards_the_hangover():
     for bad in (-1, 101, 1.5, "2"):
         with pytest.raises(ValueError):
             ep_mod.Endpointer(detector_hold=bad)
+
+
+def test_a_blip_in_the_hangover_is_sent_but_does_not_extend_it():
+    # a 3-frame blip (noise, a detector with a 2-frame hold) 10 frames into the hangover: sent, not extending
+    dec = [0] * 100 + [1] * 50 + [0] * 10 + [1] * 3 + [0] * 100
+    _, segs, _ = simulate(dec, preroll_ms=300, hangover_ms=300, min_speech_ms=50)
+    assert segs == [(70, 180, False)]
+    # a run of min_speech frames is speech again: the hangover restarts after it
+    dec = [0] * 100 + [1] * 50 + [0] * 10 + [1] * 5 + [0] * 100
+    _, segs, _ = simulate(dec, preroll_ms=300, hangover_ms=300, min_speech_ms=50)
+    assert segs == [(70, 195, False)]
+    # a run that starts near the end of the hangover and proves itself after it becomes the next segment,
+    # with nothing sent twice and nothing of it lost
+    dec = [0] * 100 + [1] * 50 + [0] * 28 + [1] * 8 + [0] * 100
+    sent, segs, _ = simulate(dec, preroll_ms=300, hangover_ms=300, min_speech_ms=50)
+    assert segs == [(70, 180, False), (180, 216, False)] and all(sent[178:186])
 
 
 def test_hangover_zero_and_bridging():
