@@ -12,7 +12,9 @@ Metrics (pooled over all frames of the corpus; `frames` is scored, i.e. after hy
   FA         false-alarm rate = detected frames / non-speech frames (babble is labelled non-speech)
   ..-nb      the same without the babble clips
   onsets     labelled speech segments whose first frame is transmitted (`sent`), among those the detector found
-             at all (a segment with no detected frame is counted as missed, not clipped)
+             (some detected frame inside) and that are transmitted. The others are missed, not clipped, and are
+             counted apart: never detected (even if a neighbour's pre-roll or hangover sends part of it), or
+             detected only in blips shorter than min_speech (which by design start no segment)
   end lag    per labelled segment, end of the transmitted segment minus end of the labelled speech, ms:
              median and 90th percentile; target <= hangover + 50 ms
 Cost: VM microseconds per 10 ms frame of Vad.process (+ Endpointer.step), median of repeated runs over a real
@@ -77,13 +79,16 @@ def prf(clips, key, exclude_babble=False):
 def onset_and_lag(clips, hangover_ms):
     """Onsets: labelled segments whose first frame is in `sent`. End lag: for each transmitted segment, its end
     minus the end of the last labelled speech inside it (ms); segments with no labelled speech are false starts."""
-    found = clipped = missed = false_segs = 0
+    found = clipped = missed = blips = false_segs = 0
     lags = []
     for c in clips:
         lab, dec, sent = c["lab"], c["fw"], c["sent"]
         for a, b in runs("".join("1" if v else "0" for v in lab)):
             if not dec[a:b].any():
                 missed += 1
+                continue
+            if not sent[a:b].any():
+                blips += 1
                 continue
             found += 1
             if not sent[a]:
@@ -96,8 +101,8 @@ def onset_and_lag(clips, hangover_ms):
             if e < len(lab):   # a segment cut by the end of the file has no end to measure
                 lags.append((e - (s + idx[-1] + 1)) * 10)
     lags = np.array(lags) if lags else np.zeros(1)
-    return dict(segments_found=found, segments_missed=missed, onsets_clipped=clipped,
-                sent_segments_without_speech=false_segs,
+    return dict(segments_found=found, segments_missed=missed + blips, segments_missed_blips_only=blips,
+                onsets_clipped=clipped, sent_segments_without_speech=false_segs,
                 end_lag_ms_median=float(np.median(lags)), end_lag_ms_p90=float(np.percentile(lags, 90)),
                 end_lag_within_target=float(np.mean(lags <= hangover_ms + 50)))
 
@@ -316,8 +321,9 @@ def main(argv=None):
         w(f"{name:16s} skipped ({why})\n")
     e = res["endpoint"]
     w(f"\nendpointer (hushmic, pre-roll {settings.get('preroll_ms')} ms, hangover {settings.get('hangover_ms')} ms): "
-      f"onsets clipped {e['onsets_clipped']}/{e['segments_found']} found segments "
-      f"({e['segments_missed']} segments missed entirely, {e['sent_segments_without_speech']} sent segments "
+      f"onsets clipped {e['onsets_clipped']}/{e['segments_found']} detected and sent segments "
+      f"({e['segments_missed']} segments missed, {e['segments_missed_blips_only']} of them detected only "
+      f"in blips shorter than min_speech; {e['sent_segments_without_speech']} sent segments "
       f"without speech); end lag median {e['end_lag_ms_median']:.0f} ms, "
       f"p90 {e['end_lag_ms_p90']:.0f} ms, {100 * e['end_lag_within_target']:.0f}% within hangover + 50 ms\n")
     if "cost" in res:
