@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from hushmic.audio_io import read_wav_strict  # noqa: E402
-from hushmic.vad_runner import DRIVER, FIRMWARE_DIR, find_vm, run_vad, runs  # noqa: E402
+from hushmic.vad_runner import FIRMWARE_DIR, find_vm, run_vad, runs  # noqa: E402
 
 DEV = REPO.parent / "shared" / "eval" / "vad"
 # The brief: interpreted MicroPython on the ESP32-S3 (240 MHz LX7) is ~75x slower than the x86 unix port.

@@ -131,3 +131,19 @@ def test_dev_clip_onsets_are_not_clipped():
     o = json.loads(r.stdout)
     for a, b in vad_runner.runs(meta["frame_labels"]):
         assert o["sent"][a] == "1", (a, b)
+
+
+@needs_vm
+@pytest.mark.skipif(not DEV.is_dir(), reason="shared/eval/vad not present")
+@pytest.mark.parametrize("cid", ["dev_002", "dev_004", "dev_010", "dev_027", "dev_038"])
+def test_clean_speech_segments_end_within_hangover_plus_50_ms(cid):
+    """The brief's end target on clean clips: each transmitted segment ends at most hangover + 50 ms after the
+    last labelled speech in it (the detector lets go within 50 ms; noise blips in the hangover do not extend it)."""
+    meta = json.loads((DEV / f"{cid}.json").read_text())
+    o = json.loads(run_cli("vad", str(DEV / f"{cid}.wav"), "--json").stdout)
+    lab = meta["frame_labels"]
+    for s, e in vad_runner.runs(o["sent"]):
+        speech = [i for i in range(s, e) if lab[i] == "1"]
+        assert speech, ("a segment without speech", s, e)
+        if e < len(lab):
+            assert (e - speech[-1] - 1) * 10 <= o["hangover_ms"] + 50, (s, e, speech[-1])
