@@ -516,8 +516,16 @@ class AddressRecognizer(Recognizer):
                 k += 1
             if k > end and (k == doc.n or len(doc.digits(k, doc.run(k))) in (5, 9)):
                 end = k
-            score = 0.9 if _cue_type_before(doc, i, 4) != "PHONE" else 0.8
-            res.append(Result(i, end, "ADDRESS", score, self.name))
+            # ASR can split a house number with a stray letter ("four k two elm street" for "forty two"): the
+            # number before the letter belongs to the address too, or part of the house number stays readable
+            a0 = i
+            while a0 >= 2 and len(doc.w(a0 - 1)) == 1 and doc.w(a0 - 1) in LETTERS and \
+                    doc.w(a0 - 1) not in ("a", "i") and _numberish(doc.w(a0 - 2)):
+                a0 -= 2
+                while a0 >= 1 and _numberish(doc.w(a0 - 1)):
+                    a0 -= 1
+            score = 0.9 if _cue_type_before(doc, a0, 4) != "PHONE" else 0.8
+            res.append(Result(a0, end, "ADDRESS", score, self.name))
             # zip right after
             z = end
             if doc.w(z) in ("zip", "postcode", "postal"):
@@ -548,6 +556,10 @@ class AddressRecognizer(Recognizer):
             names += 1
             k += 1
         return None
+
+
+def _numberish(w):
+    return w.isdigit() or is_number_word(w)
 
 
 _LOC_CONNECT = frozenset("of on in at near the de la".split())
