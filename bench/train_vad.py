@@ -275,16 +275,9 @@ def tune(Q, clips, hold_opts=range(0, 9), fa_weight=1.0):
 def endpoint_report(Q, clips, on, off, hold):
     """Onsets and end lag as the benchmark scores them (bench.vad_bench.onset_and_lag), with the firmware's own
     endpointer (firmware/endpoint.py, defaults) run in CPython over the model's decisions."""
-    import importlib.util
-    import types
     from bench.vad_bench import onset_and_lag
-    if "micropython" not in sys.modules:
-        m = types.ModuleType("micropython")
-        m.const = lambda x: x
-        sys.modules["micropython"] = m
-    spec = importlib.util.spec_from_file_location("fw_endpoint", REPO / "firmware" / "endpoint.py")
-    ep_mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ep_mod)
+    from hushmic.paths import load_firmware_module
+    ep_mod = load_firmware_module("endpoint")
     scored = []
     for _, lab, F in clips:
         dec = hysteresis(int_scores(Q, F), on, off, hold)
@@ -319,7 +312,7 @@ def write_weights(Q, on, off, hold, path=REPO / "firmware" / "vad.py", note=""):
     s = re.sub(r"_W = \((.*?)\)\n", lambda m: new + "\n", s, count=1, flags=re.S)
     s = re.sub(r"_TH_ON5 = const\(-?\d+\)", "_TH_ON5 = const(%d)" % on, s)
     s = re.sub(r"_TH_OFF5 = const\(-?\d+\)", "_TH_OFF5 = const(%d)" % off, s)
-    s = re.sub(r"_HOLD = const\(\d+\)", "_HOLD = const(%d)" % hold, s)
+    s = re.sub(r"HOLD_FRAMES = const\(\d+\)", "HOLD_FRAMES = const(%d)" % hold, s)
     s = re.sub(r"# MLP weights:.*?\n# .*?\n", "# MLP weights: [nin, nh, q1, q2, 0, 0, 0, 0, W+4096 (nh rows of nin), C (nh), V (nh), c]; "
                "written by bench/train_vad.py.\n# %s\n" % note, s, count=1, flags=re.S)
     path.write_text(s)

@@ -65,8 +65,7 @@ _NSC = const(235)    # ptr16 scratch: pitch (45), then the feature ring (11 x 17
 _TH_ON5 = const(192)
 _TH_OFF5 = const(192)
 _TH_STEP = const(96)
-_HOLD = const(2)
-HOLD_FRAMES = const(_HOLD)  # for endpoint.Endpointer(detector_hold=...): frames held after the evidence stops
+HOLD_FRAMES = const(2)  # hysteresis hold; also endpoint.Endpointer(detector_hold=...): held after the evidence
 
 # The per-frame kernel. Same text for the viper build and the plain twin (see the module docstring).
 # Arguments: frm = 160 int16 samples, st = state (array 'i', _NST words), w = MLP (array 'i'),
@@ -464,7 +463,7 @@ class Vad:
         st = self._st
         st[_ST_THON] = _TH_ON5 + (5 - level) * _TH_STEP
         st[_ST_THOFF] = _TH_OFF5 + (5 - level) * _TH_STEP
-        st[_ST_HOLDN] = _HOLD
+        st[_ST_HOLDN] = HOLD_FRAMES
 
     @property
     def sensitivity(self):

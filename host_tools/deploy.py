@@ -17,7 +17,6 @@ A real board and the simulated one take exactly the same path: the simulated boa
 "linux" and x64 where an ESP32-S3 says "esp32" and xtensawin.
 """
 import hashlib
-import importlib.util
 import json
 import os
 import platform
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BadInput, HushmicError
-from .paths import BOARDS_DIR, FIRMWARE_DIR
+from .paths import BOARDS_DIR, FIRMWARE_DIR, load_firmware_module
 
 DEFAULT_PROFILE = "devkitc1_inmp441"
 MANIFEST = ".hushmic_deploy.json"
@@ -56,13 +55,6 @@ def _noop(msg):
 
 
 # ---- profile ----------------------------------------------------------------------------------------------------
-def _firmware_module(name):
-    spec = importlib.util.spec_from_file_location(f"hushmic._fw_{name}", FIRMWARE_DIR / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def profile_path(spec):
     """--profile NAME (boards/esp32_s3/NAME.json) or a path to a JSON file."""
     p = Path(spec)
@@ -79,7 +71,7 @@ def profile_path(spec):
 
 def check_profile(data, label):
     """Validate profile bytes with the firmware's own schema. Returns the validated dict; BadInput names the bad key."""
-    prof = _firmware_module("profile")
+    prof = load_firmware_module("profile")
     try:
         d = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:

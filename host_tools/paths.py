@@ -11,6 +11,17 @@ SIM_DIR = PACKAGE_DIR / "sim"
 DATA_DIR = PACKAGE_DIR / "data"
 
 
+def load_firmware_module(name):
+    """Import firmware/NAME.py in CPython (the one wire format, the profile schema, the endpointer...), as its own
+    module object, so the host uses the board's code rather than a copy of it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"hushmic._fw_{name}", FIRMWARE_DIR / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def user_data_dir() -> Path:
     """Per-user data directory: $HUSHMIC_HOME, else the platform's convention (XDG on Linux)."""
     env = os.environ.get("HUSHMIC_HOME")

@@ -6,7 +6,6 @@ loads; docs/protocol.md is the prose spec and tests/golden/wire_vectors.json the
 `FrameDecoder` turns a byte stream into `Frame`s. It never raises on garbage: it counts what it drops and resyncs at
 the next 0x00 delimiter. `parse()` turns a frame into a typed message.
 """
-import importlib.util
 import json
 import struct
 import sys
@@ -15,18 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .paths import FIRMWARE_DIR
+from .paths import load_firmware_module
 
 
-def _load_firmware_module(name):
-    spec = importlib.util.spec_from_file_location(f"hushmic._fw_{name}", FIRMWARE_DIR / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-wire = _load_firmware_module("wire")
-adpcm_ref = _load_firmware_module("adpcm")
+wire = load_firmware_module("wire")
+adpcm_ref = load_firmware_module("adpcm")
 
 try:  # IMA-ADPCM in C: the stdlib up to 3.12, the audioop-lts package from 3.13
     with warnings.catch_warnings():

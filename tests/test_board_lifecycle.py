@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from hushmic.link import BoardConnection
-from hushmic.protocol import _load_firmware_module, wire
+from hushmic.paths import load_firmware_module
+from hushmic.protocol import wire
 from vmtools import collect, needs_vm
 
 SPEECH = Path(__file__).parent / "fixtures" / "sim" / "speech.wav"
 BOARDS = Path(__file__).resolve().parents[1] / "boards" / "esp32_s3"
-profile = _load_firmware_module("profile")
+profile = load_firmware_module("profile")
 
 
 

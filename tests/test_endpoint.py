@@ -1,40 +1,29 @@
 """firmware/endpoint.py: pre-roll, hangover, minimum speech and maximum utterance length.
 
-Property tests run the module in CPython (with a `micropython.const` shim) against an independent simulation of
+Property tests run the module in CPython against an independent simulation of
 the caller's ring; the same sequences are then replayed inside the MicroPython VM, which must give the same
 results, and step() must not allocate there (heap_lock).
 """
-import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import types
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hushmic.paths import load_firmware_module
+
 REPO = Path(__file__).resolve().parent.parent
 FW = REPO / "firmware"
 VM = shutil.which("micropython", path=str(Path(sys.executable).parent)) or shutil.which("micropython")
 
 
-def _load():
-    if "micropython" not in sys.modules:
-        m = types.ModuleType("micropython")
-        m.const = lambda x: x
-        sys.modules["micropython"] = m
-    spec = importlib.util.spec_from_file_location("hushmic_fw_endpoint", FW / "endpoint.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-ep_mod = _load()
+ep_mod = load_firmware_module("endpoint")
 EP_START, EP_END, EP_TRUNC, EP_COUNT = ep_mod.EP_START, ep_mod.EP_END, ep_mod.EP_TRUNC, ep_mod.EP_COUNT
 
 
@@ -108,7 +97,6 @@ def test_invariants(dec, cfg):
         assert all(sent[a:b]) and b - a <= mx
     assert sum(b - a for a, b, _ in segs) == sum(sent)
     # every speech run that reaches min_speech is sent whole, with the pre-roll before it
-    last_sent_end = 0
     for a, b in runs_of(dec):
         if b - a >= mn:
             assert all(sent[a:b]), (a, b)
@@ -126,8 +114,6 @@ def test_invariants(dec, cfg):
             assert proven and b - 1 - proven[-1] == max(hang - dh, 0), (a, b, proven, hang, dh)
     # short isolated blips (< min_speech, far from any segment) are never sent
     for a, b in runs_of(dec):
-        if b - a < mn and not any(sent[a:b]):
-            pass
         if b - a < mn and all(d == 0 for d in dec[max(0, a - hang - 1):a]) and \
                 all(d == 0 for d in dec[b:b + pre + mn + 1]) and not any(sent[max(0, a - hang - 1):a]):
             assert not any(sent[a:b])

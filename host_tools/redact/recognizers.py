@@ -295,7 +295,6 @@ class DigitSequenceRecognizer(Recognizer):
             digits = doc.digits(i, j)
             groups = doc.groups(i, j)
             prev = doc.w(i - 1)
-            prev2 = doc.w(i - 2)
             nonpersonal = bool(set(doc.words[max(0, i - 3):i]) & NONPERSONAL_NUMBER_OWNERS) and not (
                 set(doc.words[max(0, i - 3):i]) & {"phone", "card", "account", "social", "cell", "mobile"})
             after = doc.w(j)
@@ -520,9 +519,9 @@ class AddressRecognizer(Recognizer):
             # number before the letter belongs to the address too, or part of the house number stays readable
             a0 = i
             while a0 >= 2 and len(doc.w(a0 - 1)) == 1 and doc.w(a0 - 1) in LETTERS and \
-                    doc.w(a0 - 1) not in ("a", "i") and _numberish(doc.w(a0 - 2)):
+                    doc.w(a0 - 1) not in ("a", "i") and doc.is_core(a0 - 2):
                 a0 -= 2
-                while a0 >= 1 and _numberish(doc.w(a0 - 1)):
+                while a0 >= 1 and doc.is_core(a0 - 1):
                     a0 -= 1
             score = 0.9 if _cue_type_before(doc, a0, 4) != "PHONE" else 0.8
             res.append(Result(a0, end, "ADDRESS", score, self.name))
@@ -556,10 +555,6 @@ class AddressRecognizer(Recognizer):
             names += 1
             k += 1
         return None
-
-
-def _numberish(w):
-    return w.isdigit() or is_number_word(w)
 
 
 _LOC_CONNECT = frozenset("of on in at near the de la".split())
