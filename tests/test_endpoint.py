@@ -153,8 +153,9 @@ def test_a_blip_in_the_hangover_is_sent_but_does_not_extend_it():
     # a run that starts near the end of the hangover and proves itself after it becomes the next segment,
     # with nothing sent twice and nothing of it lost
     dec = [0] * 100 + [1] * 50 + [0] * 28 + [1] * 8 + [0] * 100
-    sent, segs, _ = simulate(dec, preroll_ms=300, hangover_ms=300, min_speech_ms=50)
+    sent, segs, raw = simulate(dec, preroll_ms=300, hangover_ms=300, min_speech_ms=50)
     assert segs == [(70, 180, False), (180, 216, False)] and all(sent[178:186])
+    assert raw[182] == (3 | EP_START)   # the run counted from 178, so it starts as soon as it lasts 50 ms
 
 
 def test_hangover_zero_and_bridging():
