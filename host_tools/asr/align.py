@@ -149,7 +149,7 @@ def _build(items, segs, guessed, offset, check_times=True):
     return out, anomalies
 
 
-def align(pcm, items, rate=16000, offset=0.0, check_times=None):
+def align(pcm, items, rate=16000, offset=0.0, check_times=None, _widen=True):
     """Return Words (one per token) re-timed by forced alignment, `offset` seconds added to every time.
 
     Safety nets, all failing closed (aligned=False): words with guessed pronunciations; aligned words further than
@@ -177,9 +177,41 @@ def align(pcm, items, rate=16000, offset=0.0, check_times=None):
             if out2 is not None and (out is None or anomalies2 < anomalies):
                 out, anomalies = out2, anomalies2
     if out is None:
-        return fallback
-    _widen_unaligned(out, offset, offset + len(pcm) / 16000.0, {w.word for w in out} & guessed)
+        out = _align_halves(pcm, items, offset, check_times)
+        if out is None:
+            return fallback
+    if _widen:
+        _widen_unaligned(out, offset, offset + len(pcm) / 16000.0, {w.word for w in out} & guessed)
     return out
+
+
+MIN_SPLIT_ITEMS = 4  # a failed alignment of at least this many items is retried as two halves
+
+
+def _align_halves(pcm, items, offset, check_times):
+    """A failed alignment, retried as two halves cut at the longest pause the recogniser heard near the middle, so one
+    misheard word ("nine thousand eight hundred" for "nine eight") costs its own half, not the whole turn. Each half is
+    aligned on its own stretch of audio (and split again if it fails); a half that cannot be aligned keeps the
+    recogniser's times, unaligned. None when the items cannot be split (too few, or no times to cut at)."""
+    n = len(items)
+    if n < MIN_SPLIT_ITEMS or not all(it.t1 > 0 for it in items):
+        return None
+    lo, hi = n // 4, n - n // 4
+    cut = max(range(max(1, lo), min(n - 1, hi) + 1), key=lambda k: items[k].t0 - items[k - 1].t1)
+    at = max(0.0, (items[cut - 1].t1 + items[cut].t0) / 2.0)
+    a = int(round(at * 16000))
+    if a <= 0 or a >= len(pcm):
+        return None
+    left = align(pcm[:a], _shift(items[:cut], 0.0), offset=offset, check_times=check_times, _widen=False)
+    right = align(pcm[a:], _shift(items[cut:], at), offset=offset + at, check_times=check_times, _widen=False)
+    return left + right
+
+
+def _shift(items, dt):
+    if not dt:
+        return list(items)
+    import dataclasses
+    return [dataclasses.replace(it, t0=max(0.0, it.t0 - dt), t1=max(0.0, it.t1 - dt)) for it in items]
 
 
 RELIABLE_CONFIDENCE = 0.5
