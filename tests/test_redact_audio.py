@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hushmic.redact import audit_record, redact_audio, redact_text
+from hushmic.redact import audit_record, redact_audio, redact_text, redact_timed
+from hushmic.redact.audio import SURE_MARGIN_MS
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "redact"
 
@@ -52,7 +53,9 @@ def test_phone_number_audio_is_removed_and_the_rest_kept(fixture):
         assert out.dtype == np.int16 and len(out) == len(pcm)
         t0, t1 = pii_window(meta)
         assert len(aspans) == 1 and aspans[0]["type"] == "PHONE"
-        assert aspans[0]["t0"] == pytest.approx(t0 - 0.1, abs=1e-3) and aspans[0]["t1"] == pytest.approx(t1 + 0.1, abs=1e-3)
+        # the fixture's words are aligned and confidently heard: their timing is sure, so the margin is the tight one
+        sure = SURE_MARGIN_MS / 1000.0
+        assert aspans[0]["t0"] == pytest.approx(t0 - sure, abs=1e-3) and aspans[0]["t1"] == pytest.approx(t1 + sure, abs=1e-3)
         assert text[aspans[0]["start"]:aspans[0]["end"]] == "five five five one two three four"
         orig, red = seg(pcm, t0, t1), seg(out, t0, t1)
         assert rms(orig) > 300  # there was speech to remove
@@ -96,18 +99,34 @@ def test_missing_times_fail_closed(fixture):
     assert rms(seg(out, words[3].t1, words[5].t0)) < 1.0
 
 
-def test_low_confidence_stretch_after_a_cue_is_bleeped(fixture):
+def test_uncertain_timing_gets_the_full_margin(fixture):
+    meta, pcm, words = fixture
+    ws = [W(w.word, w.t0, w.t1, w.confidence) for w in words]
+    a, b = meta["pii"]["words"]
+    ws[a].confidence = 0.2  # the first digit was barely heard: its aligned time is not to be trusted
+    text = " ".join(w.word for w in ws)
+    _, aspans = redact_audio(pcm, 16000, ws, redact_text(text), margin_ms=100)
+    assert aspans[0]["t0"] == pytest.approx(ws[a].t0 - 0.1, abs=1e-3)
+    assert aspans[0]["t1"] == pytest.approx(ws[b - 1].t1 + SURE_MARGIN_MS / 1000.0, abs=1e-3)
+    # and without sure margins every word gets margin_ms
+    _, aspans = redact_audio(pcm, 16000, words, redact_text(text), margin_ms=100, sure_margin_ms=None)
+    assert aspans[0]["t1"] == pytest.approx(ws[b - 1].t1 + 0.1, abs=1e-3)
+
+
+def test_low_confidence_stretch_after_a_cue_is_redacted_in_text_and_audio(fixture):
     meta, pcm, words = fixture
     # the recogniser heard the number as words the detector cannot read, with low confidence
     garbled = ["please", "call", "me", "at", "fight", "fife", "fire", "won", "chew", "tree", "floor", "tomorrow",
                "morning"]
     ws = [W(g, w.t0, w.t1, 0.3 if 4 <= k < 11 else 0.95) for k, (g, w) in enumerate(zip(garbled, words))]
-    text = " ".join(w.word for w in ws)
-    out, aspans = redact_audio(pcm, 16000, ws, redact_text(text), mode="silence")
+    assert redact_text(" ".join(w.word for w in ws)) == []  # the text detector alone sees nothing
+    red = redact_timed(pcm, 16000, ws, mode="silence")
     t0, t1 = pii_window(meta)
-    assert rms(seg(out, t0, t1)) < 1.0
-    assert aspans and all(a["type"] == "PHONE" for a in aspans)
-    np.testing.assert_array_equal(seg(out, ws[11].t0, ws[11].t1), seg(pcm, ws[11].t0, ws[11].t1))
+    assert rms(seg(red.pcm, t0, t1)) < 1.0
+    assert red.audio_spans and all(a["type"] == "PHONE" for a in red.audio_spans)
+    np.testing.assert_array_equal(seg(red.pcm, ws[11].t0, ws[11].t1), seg(pcm, ws[11].t0, ws[11].t1))
+    # the text hides exactly what the audio bleeps
+    assert red.redacted == "please call me at [PHONE] tomorrow morning"
 
 
 def test_ramps_no_clicks():

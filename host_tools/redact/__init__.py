@@ -4,6 +4,7 @@
     apply_tags(text, spans) -> str               each span replaced by "[TYPE]"
     redact_audio(pcm, rate, words, spans, margin_ms=100, mode="tone") -> (out_pcm, audio_spans)
     audit_record(spans, audio_spans=None) -> dict   categories, counts and times only, never values
+    redact_timed(pcm, rate, words, margin_ms=100) -> TimedRedaction   text + fail-closed doubt spans -> tags and audio
 
 The detector is a registry of recognizers, one per entity type (see recognizers.py); no network, no models.
 """
@@ -72,5 +73,7 @@ def _normalise(spans):
 
 
 from .audio import audit_record, redact_audio  # noqa: E402  (audio needs Span)
+from .timed import TimedRedaction, redact_timed  # noqa: E402
 
-__all__ = ["Span", "redact_text", "apply_tags", "redact_audio", "audit_record", "ENTITY_TYPES"]
+__all__ = ["Span", "redact_text", "apply_tags", "redact_audio", "audit_record", "redact_timed", "TimedRedaction",
+           "ENTITY_TYPES"]
