@@ -1,8 +1,10 @@
 """`hushmic listen`: one or more boards -> utterances -> (ASR + redaction in a worker) -> events, store, audio.
 
 Data flow per board: BoardReader thread (link.py) -> queue -> Listener.handle() on the main thread, which assembles
-utterances from segment_start / audio / segment_end, checks every audio frame against the mute state, and hands
-finished utterances to a single worker thread for the pipeline. Events go to `emit` (JSON lines or the live view).
+utterances from segment_start / audio / segment_end, checks every audio frame against the mute state, groups finished
+utterances into turns (turns.py: segments a short pause apart) and hands each closed turn to a single worker thread
+for the pipeline, which transcribes and redacts the turn as one and gives each segment its part. Nothing of a turn is
+emitted as a transcript or stored before the turn closes. Events go to `emit` (JSON lines or the live view).
 
 Timelines. Every event time `t` is `fno / 100 + offset` for the board's frame number `fno` (10 ms units since the
 board booted). A simulated board gives its offset (the WAV second at which its VM booted, so a replugged board goes
@@ -28,6 +30,7 @@ import numpy as np
 
 from .link import BoardConnection, BoardReader
 from .protocol import wire
+from .turns import DEFAULT_GAP_S, TurnAssembler
 
 FRAME = 160
 RATE = 16000
@@ -102,9 +105,11 @@ class BoardState:
 
 
 class Listener:
-    def __init__(self, boards, emit, pipeline=None, store=None, save_audio_len=None, multi=False, say=None):
+    def __init__(self, boards, emit, pipeline=None, store=None, save_audio_len=None, multi=False, say=None,
+                 turn_gap_s=DEFAULT_GAP_S):
         """boards: list of (name, port, offset_fn, config); offset_fn None for a real board.
-        emit(event_dict) is called from the main thread and the pipeline worker (serialised by a lock)."""
+        emit(event_dict) is called from the main thread and the pipeline worker (serialised by a lock).
+        turn_gap_s: segments of a board at most this far apart are transcribed and redacted as one turn."""
         self.q = queue.Queue()
         self.emit_raw = emit
         self._emit_lock = threading.Lock()
@@ -121,7 +126,8 @@ class Listener:
         self.next_segment = 0
         self.sessions = {}
         self.audio_out = np.zeros(save_audio_len, dtype=np.int16) if save_audio_len else None
-        self.latencies = collections.deque(maxlen=KEEP_RECENT)  # end of speech -> utterance saved, seconds
+        self.turns = TurnAssembler(self._turn_closed, gap_s=turn_gap_s)
+        self.latencies = collections.deque(maxlen=KEEP_RECENT)  # turn closed -> its utterances saved, seconds
         self.fatal = None
         self.utterances = collections.deque(maxlen=KEEP_RECENT)  # (board, segment, start, end, truncated)
         self.saved = collections.deque(maxlen=KEEP_RECENT)  # (board, segment, utterance id or None)
@@ -201,6 +207,7 @@ class Listener:
         for b in self.boards.values():
             if b.utt is not None:
                 self._close_utt(b, None, truncated=True)
+        self.turns.close_all()
         while self.pending:
             f = self.pending.popleft()
             try:
@@ -231,6 +238,7 @@ class Listener:
         try:
             name, m = self.q.get(timeout=timeout)
         except queue.Empty:
+            self._tick_turns()
             self._reap()
             return 0
         while True:
@@ -239,8 +247,16 @@ class Listener:
             try:
                 name, m = self.q.get_nowait()
             except queue.Empty:
+                self._tick_turns()
                 self._reap()
                 return n
+
+    def _tick_turns(self):
+        """Close the turns whose pause has lasted turn_gap_s, on the board's timeline or the host's clock."""
+        for name, b in self.boards.items():
+            if self.turns.pending(name) is not None and b.utt is None:
+                self.turns.tick(name, b.t(max(b.last_fno, b.uptime_ms // 10)))
+        self.turns.tick_wall()
 
     def _reap(self):
         while self.pending and self.pending[0].done():
@@ -263,6 +279,7 @@ class Listener:
                 return  # past the end of the recording: not part of it
             if b.utt is not None:
                 self._close_utt(b, None, truncated=True)
+            self.turns.segment_starting(b.name, b.t(f["fno"]))
             self._open_utt(b, f["fno"])
         elif k == "segment_end":
             if b.utt is None:
@@ -278,6 +295,7 @@ class Listener:
             b.state = "disconnected"
             if b.utt is not None:  # an utterance cut off by the cable is saved and flagged, never lost
                 self._close_utt(b, None, truncated=True)
+            self.turns.close(b.name)
             self.say(f"[{b.name}] disconnected ({f.get('reason')}); reconnecting")
         elif k == "status":
             b.last_status = f
@@ -320,6 +338,7 @@ class Listener:
         b.resets_seen += 1
         if b.utt is not None:
             self._close_utt(b, None, truncated=True)
+        self.turns.close(b.name)
         self._new_boot(b)
         if b.offset_fn is None:
             b.offset = round(self.elapsed() - uptime_ms / 1000.0, 3)
@@ -349,6 +368,7 @@ class Listener:
     def _connected(self, b, f):
         if b.utt is not None:  # the disconnect went unnoticed (reset): never lose the utterance
             self._close_utt(b, None, truncated=True)
+        self.turns.close(b.name)  # frame numbers restart: a turn never spans a (re)connect
         if b.offset_fn is None and b.connects:
             # a real board may or may not have rebooted while away: its next uptime report tells (_uptime)
             self._rebase_frames(b)
@@ -387,6 +407,7 @@ class Listener:
             b.mute_since_t = b.t(fno)
             if b.utt is not None:
                 self._close_utt(b, None, truncated=True)
+            self.turns.close(b.name)  # speech after a mute never joins speech from before it
         if not f["muted"] and b.muted:
             if b.mute_since_fno is not None:
                 b.mute_windows.append((b.mute_since_fno, fno))
@@ -463,23 +484,40 @@ class Listener:
             b.state = "listening"
         self.emit(b.name, "segment_end", u.end, segment=u.segment, start=u.start, end=u.end, truncated=u.truncated)
         self.utterances.append((u.board, u.segment, u.start, u.end, u.truncated))
-        self.pending.append(self.worker.submit(self._process_safe, b, u))
+        self.turns.add(u)
 
-    def _process_safe(self, b, u):
+    def _turn_closed(self, turn):
+        turn.t_closed = time.monotonic()
+        self.pending.append(self.worker.submit(self._process_turn_safe, self.boards[turn.board], turn))
+
+    def _process_turn_safe(self, b, turn):
         try:
-            self._process(b, u)
+            self._process_turn(b, turn)
         except Exception as e:  # a store error must not kill the worker: report it, go on
             self._worker_errors += 1
-            self.emit(b.name, "error", u.end, message=f"segment {u.segment} not saved: {type(e).__name__}: {e}")
+            segs = ", ".join(str(u.segment) for u in turn.segments)
+            self.emit(b.name, "error", turn.end, message=f"segment(s) {segs} not saved: {type(e).__name__}: {e}")
 
-    def _process(self, b, u):
-        pcm = u.pcm()
-        res = self.pipeline.process(pcm) if self.pipeline is not None else None
+    def _process_turn(self, b, turn):
+        """ASR and redaction over the whole turn, then each segment's part is emitted, saved and stored."""
+        segs = turn.segments
+        pcms = [u.pcm() for u in segs]
+        if self.pipeline is not None:
+            gaps = [0.0] + [max(0.0, u.start - p.end) for p, u in zip(segs, segs[1:])]
+            results = self.pipeline.process_turn(pcms, gaps)
+        else:
+            results = [None] * len(segs)
+        for u, pcm, res in zip(segs, pcms, results):
+            self._finish_segment(b, u, pcm, res)
+        self.latencies.append(time.monotonic() - turn.t_closed)
+
+    def _finish_segment(self, b, u, pcm, res):
         out_pcm = pcm
         if res is not None and res.error:
+            # fail closed: nothing of this utterance is emitted, written or stored, only the fact that it failed
             self.emit(b.name, "error", u.end, message=f"segment {u.segment}: {res.error}")
-            out_pcm = None
-        elif res is not None and res.text_redacted is not None:
+            return
+        if res is not None and res.text_redacted is not None:
             out_pcm = res.redacted_pcm
             self.emit(b.name, "transcript", u.end, segment=u.segment, start=u.start, end=u.end,
                       text=res.text_redacted, backend=res.backend)
@@ -497,11 +535,10 @@ class Listener:
                                            backend=res.backend if res else None, audit=res.audit if res else None)
         b.utterances_saved += 1
         self.saved.append((b.name, u.segment, uid))
-        self.latencies.append(time.monotonic() - u.t_closed)
 
     # ---- stats -------------------------------------------------------------------------------------------------
     def latency(self):
-        """(median, max) seconds from the end of an utterance (its segment_end at the host) to saved; None if none."""
+        """(median, max) seconds from a turn's close (its pause over) to its utterances saved; None if none."""
         lat = list(self.latencies)
         if not lat:
             return None
@@ -547,6 +584,9 @@ def live_line(listener, width=None):
         state = "MUTED" if b.muted else b.state
         if not b.connected:
             state = b.state
+        turn = listener.turns.pending(b.name)
+        if turn is not None and state != "speech":
+            state = f"turn…{len(turn.segments)}"
         parts.append(f"[{b.name}] {state:<12} {lvl:5.0f} dB |{bar:<10}| rx {st['frames_received']} "
                      f"lost {st['frames_lost']} crc {st['crc_errors']}")
     lat = listener.latency()

@@ -1,4 +1,5 @@
 """`hushmic listen`: live view (or JSON event stream) of one or more boards, real or simulated."""
+import argparse
 import shutil
 import signal
 import sys
@@ -21,6 +22,16 @@ The board sends only speech. Each utterance is transcribed offline and redacted 
 so reading never stalls), saved to the private local store, and shown. --json prints one event per line on
 stdout (see docs/cli.md); otherwise a live status line and the utterances go to stderr. Ctrl-C stops cleanly
 and saves what was in flight. A board that is unplugged or resets is reconnected automatically."""
+
+
+def _turn_gap(v):
+    try:
+        x = float(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{v!r} is not a number of seconds") from None
+    if not 0.0 <= x <= 10.0:
+        raise argparse.ArgumentTypeError(f"{v}: must be between 0 and 10 seconds")
+    return x
 
 
 def _parse_mute(s):
@@ -68,7 +79,12 @@ def add_arguments(p):
     out.add_argument("--save-audio", metavar="OUT.wav", help="write the redacted audio on the input's timeline (simulated board only)")
     out.add_argument("--no-transcribe", action="store_true", help="do not run ASR/redaction (no transcript events)")
     out.add_argument("--backend", default=None, help="ASR backend (default: whisper if its model is installed, else pocketsphinx)")
-    out.add_argument("--margin-ms", type=int, default=100, help="audio redaction margin around each PII word (default 100)")
+    out.add_argument("--margin-ms", type=int, default=100,
+                     help="audio redaction margin around a PII word whose timing is uncertain (default 100; "
+                          "confidently aligned words get 40 ms or this, whichever is smaller)")
+    out.add_argument("--turn-gap", type=_turn_gap, default=None, metavar="SECONDS",
+                     help="segments of a board at most this far apart are transcribed and redacted together as one "
+                          "turn, so a pause inside a sentence never splits a value from its cue (default 1.0)")
     out.add_argument("--no-store", action="store_true", help="do not save sessions to the local store")
     out.add_argument("--store", metavar="DIR", default=None, help="store directory (default: $HUSHMIC_HOME or the per-user data dir)")
     out.add_argument("--keep", choices=("redacted", "raw", "none"), default="redacted",
@@ -167,7 +183,8 @@ def _listen(args, durations, pipeline, store):
 
         lst = Listener(boards, emit, pipeline=pipeline, store=store,
                        save_audio_len=int(durations[0] * audio_io.RATE) if args.save_audio else None,
-                       multi=multi, say=lambda m: say(("\r\x1b[K" if live else "") + m))
+                       multi=multi, say=lambda m: say(("\r\x1b[K" if live else "") + m),
+                       **({"turn_gap_s": args.turn_gap} if args.turn_gap is not None else {}))
         if not args.json:
             say(f"hushmic listen: {pipeline.describe() if pipeline is not None else 'transcription off'}; "
                 f"{'store ' + str(store.root) if store is not None else 'not storing'}; Ctrl-C to stop")
