@@ -6,8 +6,8 @@ readable. The recogniser says where it was unsure: Whisper's word probability (`
 forced aligner had no pronunciation for, `Word.aligned=False` (often the very names to hide). A doubtful word is
 redacted, in the text and the audio alike, when it sits in a PII context:
 
-- after a cue ("my number is ...", "call ..."): the run of doubtful words right after it, past confidently heard link
-  words ("is", "it's"), gets the cue's type;
+- after a cue ("my number is ...", "call ...", and the medication cues below, "take my ..."): the run of doubtful
+  words right after it, past confidently heard link words ("is", "it's"), gets the cue's type;
 - next to a detected value: a run of up to MAX_RUN doubtful words directly before or after a span joins it (a
   surname's garbled half, the rest of a postcode);
 - inside a value: at most MAX_GAP words between two spans of one type are redacted with them when each of them is
@@ -37,6 +37,25 @@ double triple for to""".split())
 WORDY_TYPES = frozenset(("PERSON", "LOCATION", "MEDICAL"))  # values made of words, never of number words
 
 
+# where a medicine or condition is expected: a drug name the recogniser garbled ("lisinopril" -> "lies and upper lap
+# night") comes out as low-probability ordinary words that no detector would take for a medicine
+DOUBT_CUES = {"MEDICAL": [tuple(c.split()) for c in (
+    "take my", "taking my", "took my", "refill my", "refill of my", "pick up my", "picked up my", "prescription for",
+    "prescribed", "diagnosed with", "allergic to", "allergy to", "suffers from", "suffering from", "treated for",
+    "dose of my", "medication is", "medicine is", "on medication for")]}
+
+
+def _doubt_cue_positions(words):
+    toks = [w.word for w in words]
+    out = []
+    for typ, cues in DOUBT_CUES.items():
+        for i in range(len(toks)):
+            for c in cues:
+                if tuple(toks[i:i + len(c)]) == c:
+                    out.append((i + len(c), typ))
+    return out
+
+
 def _fits(w, typ):
     return not (typ in WORDY_TYPES and w.word in NUMBER_WORDS)
 
@@ -45,11 +64,16 @@ def _timed(w):
     return bool(getattr(w, "aligned", True)) and w.t0 is not None and w.t1 is not None
 
 
-def doubtful(w, bar=LOW_CONFIDENCE):
-    """A word the recogniser was unsure of: low probability, or no pronunciation to time it by."""
+def doubtful(w, bar=LOW_CONFIDENCE, nxt=None):
+    """A word the recogniser was unsure of: low probability, or no pronunciation to time it by. A closed-class word is
+    doubtful only as a bridge: unsure itself and followed by a doubtful word ("lies AND upper lap")."""
     if w.word in CLOSED_CLASS:
-        return False
+        return nxt is not None and float(w.confidence) < LOW_CONFIDENCE and doubtful(nxt, bar)
     return float(w.confidence) < bar or not _timed(w)
+
+
+def _at(words, k):
+    return words[k] if 0 <= k < len(words) else None
 
 
 def _word_offsets(words):
@@ -83,18 +107,18 @@ def doubt_spans(words, spans, span_cls):
             out.append(span_cls(offs[i][0], offs[j - 1][1], typ, 0.6))
 
     # after a cue
-    for end, typ in cue_positions(text):
+    for end, typ in sorted(set(cue_positions(text)) | set(_doubt_cue_positions(words))):
         k = end
         while k < n and words[k].word in LINKS and float(words[k].confidence) >= LOW_CONFIDENCE and k - end < 3:
             k += 1
         m = k
-        while m < n and covered[m] is None and doubtful(words[m]) and _fits(words[m], typ):
+        while m < n and covered[m] is None and doubtful(words[m], nxt=_at(words, m + 1)) and _fits(words[m], typ):
             m += 1
         add(k, m, typ)
     # next to a detected value
     for i, j, typ in ranges:
         m = j
-        while m < n and m - j < MAX_RUN and covered[m] is None and doubtful(words[m], NEAR_CONFIDENCE) \
+        while m < n and m - j < MAX_RUN and covered[m] is None and doubtful(words[m], NEAR_CONFIDENCE, _at(words, m + 1)) \
                 and _fits(words[m], typ):
             m += 1
         add(j, m, typ)
