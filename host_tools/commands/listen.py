@@ -197,6 +197,8 @@ def _listen(args, durations, pipeline, store):
         if args.json:
             t_end = max(durations) if durations and not interrupted else lst.now_t()
             ev = {"event": "stats", "t": round(t_end, 3), "final": True, **stats}
+            rs = lst.running_stats()  # and the end-of-turn -> stored latency (seconds), when anything was stored
+            ev.update({k: rs[k] for k in ("latency_median_s", "latency_max_s") if rs[k] is not None})
             if multi:
                 ev["board"] = "all"
             emit_json(ev)
@@ -204,7 +206,7 @@ def _listen(args, durations, pipeline, store):
             rs = lst.running_stats()
             say(("\r\x1b[K" if live else "") + "stats: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
             if rs["latency_median_s"] is not None:
-                say(f"{rs['utterances']} utterance(s) saved; latency from end of speech to saved utterance: "
+                say(f"{rs['utterances']} utterance(s) saved; latency from the end of a turn to its utterances saved: "
                     f"median {rs['latency_median_s']:.2f} s, max {rs['latency_max_s']:.2f} s")
             if rs["reconnects"]:
                 say(f"reconnects: {rs['reconnects']}")
