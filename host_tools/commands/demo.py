@@ -77,7 +77,7 @@ class _View:
         elif e == "segment_end":
             d = ev["end"] - ev["start"]
             self.line(f"{ev['start']:6.2f}s  speech {d:4.1f} s{' (cut short)' if ev['truncated'] else ''}"
-                      f" -> transcribing and redacting ...")
+                      f" -> held until the pause that ends the turn, then transcribed and redacted with it")
         elif e == "transcript":
             self.line(f"{ev['start']:6.2f}s  \u201c{ev['text']}\u201d  [{ev['backend']}]")
         elif e == "error":
@@ -235,7 +235,7 @@ def _print_summary(s, view):
         red = ", ".join(f"{k} x{v}" for k, v in sorted(s["redacted"].items())) or "nothing"
         view.line(f"  Redacted ({s['backend']}): {red}; the store holds redacted text and redacted audio only.")
     if s["latency_median_s"] is not None:
-        view.line(f"  End of speech to saved utterance: median {s['latency_median_s']:.2f} s, "
+        view.line(f"  End of a turn (its closing pause) to saved utterances: median {s['latency_median_s']:.2f} s, "
                   f"max {s['latency_max_s']:.2f} s.")
     if s["session"]:
         view.line(f"  Saved as session {s['session']} in {s['store']}.")
