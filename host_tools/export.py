@@ -32,6 +32,7 @@ import numpy as np
 
 from .audio_io import read_wav, write_wav
 from .errors import BadInput, HushmicError
+from .outputs import check_output
 from .store import Store, audit_categories, audit_spans, private_umask
 
 FORMAT = "hushmic-review/1"
@@ -151,9 +152,8 @@ def _new_pseudonym(prefix, used, nbytes=8):
 def export_review(store: Store, out_dir, consent: str, session_ids=None, disguise=False, dates=True) -> dict:
     """Write a review bundle to `out_dir` (must not exist, or be empty). Returns a summary of counts."""
     consent = check_consent(consent)
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise BadInput(f"{out_dir}: exists and is not an empty directory; choose a new bundle directory")
+    # a new or empty directory, not a symlink, not inside the store (whose cleanup would delete it)
+    out = check_output(out_dir, stores=[None, store.root], kind="dir", what="bundle")
     if session_ids:
         sessions = [store.session(sid) for sid in session_ids]
         seen, uniq = set(), []

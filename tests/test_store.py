@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import shutil
 import textwrap
 import time
 import wave
@@ -259,6 +260,7 @@ def test_purge_removes_rows_and_files(tmp_path):
     _age(st, old_sid, 40)
     old_files = [Path(u[k]) for u in st.session(old_sid)["utterances"] for k in ("raw_wav", "redacted_wav")]
     assert all(p.exists() for p in old_files)
+    st.close_session(old_sid, {})  # an open session is never purged (test_purge_never_deletes_an_open_session)
 
     dry = st.purge(dry_run=True)
     assert (dry["utterances"], dry["sessions"], dry["files"]) == (3, 1, 6) and dry["bytes"] > 0
@@ -273,6 +275,7 @@ def test_purge_removes_rows_and_files(tmp_path):
         st.session(old_sid)
 
     assert st.purge(older_than_days=1)["utterances"] == 0
+    st.close_session(new_sid, {})
     r = st.purge(all=True)
     assert r["utterances"] == 3 and r["sessions"] == 1
     assert st.sessions() == [] and not list(root.rglob("*.wav"))
@@ -364,3 +367,169 @@ def test_several_boards_write_concurrently(tmp_path):
         assert all(u["text"].startswith(f"board {k} ") for u in utts)
         assert all(Path(u["redacted_wav"]).parent.name == sid for u in utts)
     st.close()
+
+
+# ---------------------------------------------------------------------------------------------- issue 13
+def _tree(d):
+    """Every file and directory under d with its bytes and mode (links not followed), to prove nothing changed."""
+    out = {}
+    for p in sorted(Path(d).rglob("*")):
+        st = os.lstat(p)
+        out[str(p)] = (stat.S_IMODE(st.st_mode), p.read_bytes() if p.is_file() and not p.is_symlink() else None)
+    out[str(d)] = stat.S_IMODE(os.lstat(d).st_mode)
+    return out
+
+
+def test_planted_symlinks_never_lead_outside_the_store(tmp_path, capsys):
+    """Defect 1: audio/ a link to another folder and .lock a link to another file made `hushmic sessions` delete that
+    folder's files and chmod both. Now the store refuses to open, and nothing outside it changes."""
+    victim = tmp_path / "victim"
+    (victim / "deep").mkdir(parents=True)
+    (victim / "a.wav").write_bytes(b"precious")
+    (victim / "deep" / "b.txt").write_bytes(b"precious too")
+    os.chmod(victim, 0o755)
+    vfile = tmp_path / "victim.conf"
+    vfile.write_text("keep me")
+    os.chmod(vfile, 0o644)
+    before = _tree(victim), vfile.read_bytes(), stat.S_IMODE(os.stat(vfile).st_mode)
+
+    root = tmp_path / "s"
+    Store(root).close()
+    shutil.rmtree(root / "audio")
+    (root / "audio").symlink_to(victim)
+    os.unlink(root / ".lock")
+    (root / ".lock").symlink_to(vfile)
+    assert cli_main(["sessions", "--store", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "symlink" in err and len(err.strip().splitlines()) == 1
+    assert (_tree(victim), vfile.read_bytes(), stat.S_IMODE(os.stat(vfile).st_mode)) == before
+
+    # the lock alone, and the database as a link
+    (root / "audio").unlink()
+    (root / "audio").mkdir(mode=0o700)
+    with pytest.raises(BadInput, match=r"\.lock is a symlink"):
+        Store(root)
+    (root / ".lock").unlink()
+    os.rename(root / "hushmic.db", tmp_path / "elsewhere.db")
+    (root / "hushmic.db").symlink_to(tmp_path / "elsewhere.db")
+    with pytest.raises(BadInput, match=r"hushmic\.db is a symlink"):
+        Store(root)
+    assert stat.S_IMODE(os.stat(vfile).st_mode) == 0o644
+
+
+def test_cleanup_deletes_only_names_the_store_makes(tmp_path):
+    """Inside audio/: a session-named link to another folder, a stranger's file, and a link named like a WAV:
+    cleanup (sole opener) removes only its own orphans and temp files, never through a link."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "0123456789ab.redacted.wav").write_bytes(b"not the store's")
+    (victim / ".tmp-x.wav").write_bytes(b"not the store's either")
+    root = tmp_path / "s"
+    st = Store(root)
+    sid = st.open_session("sim0", {})
+    uid = st.add_utterance(sid, 0, 0.0, 0.5, False, redacted_pcm=_tone())
+    st.close_session(sid, {})
+    st.close()
+    (root / "audio" / "abcdefabcdef").symlink_to(victim)
+    sdir = root / "audio" / sid
+    (sdir / "notes.txt").write_text("the user's own note")
+    (sdir / "fedcba987654.redacted.wav").symlink_to(victim / "0123456789ab.redacted.wav")
+    (sdir / "deadbeef0000.redacted.wav").write_bytes(b"a real orphan")
+    (sdir / ".tmp-half.wav").write_bytes(b"a real temp file")
+    Store(root).close()
+    assert sorted(p.name for p in victim.iterdir()) == [".tmp-x.wav", "0123456789ab.redacted.wav"]
+    assert (root / "audio" / "abcdefabcdef").is_symlink()
+    left = {p.name for p in sdir.iterdir()}
+    assert left == {"fedcba987654.redacted.wav", f"{uid}.redacted.wav", "notes.txt"}
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to chown to another user")
+def test_store_of_another_user_is_refused(tmp_path, capsys):
+    """Defect 2: a 0777 folder owned by nobody, used by root: modes were tightened and files written."""
+    root = tmp_path / "theirs"
+    root.mkdir()
+    os.chmod(root, 0o777)
+    os.chown(root, 65534, 65534)
+    assert cli_main(["sessions", "--store", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "not to you" in err and "--store" in err and len(err.strip().splitlines()) == 1
+    assert stat.S_IMODE(os.stat(root).st_mode) == 0o777 and os.listdir(root) == []
+    # our own store with a file of theirs inside
+    mine = tmp_path / "mine"
+    Store(mine).close()
+    os.chown(mine / "hushmic.db", 65534, 65534)
+    with pytest.raises(BadInput, match="hushmic.db belongs to user"):
+        Store(mine)
+
+
+def test_purge_never_deletes_an_open_session(tmp_path):
+    """Defect 4: purge (or listen --retention-days) while listen runs deleted the live session, and every later
+    utterance failed. Now the open session stays (its old utterances go), and the writer goes on."""
+    root = tmp_path / "s"
+    live = Store(root)
+    sid = live.open_session("sim0", {})
+    live.add_utterance(sid, 0, 0.0, 0.5, False, redacted_pcm=_tone(), text_redacted="before")
+    p = subprocess.run([sys.executable, "-m", "hushmic", "purge", "--all", "--store", str(root), "--json"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    assert r["utterances"] == 1 and r["sessions"] == 0 and r["open_sessions_kept"] == 1
+    with Store(root, max_age_days=0) as other:  # as `listen --retention-days 0` would at its start
+        assert other.purge()["sessions"] == 0
+        assert other.session_is_open(sid) is True
+    live.add_utterance(sid, 1, 1.0, 1.5, False, redacted_pcm=_tone(), text_redacted="after")
+    live.close_session(sid, {"frames": 1})
+    with Store(root) as st:
+        assert [u["text"] for u in st.session(sid)["utterances"]] == ["after"]
+        assert st.session_is_open(sid) is False
+        assert st.purge(all=True)["sessions"] == 1
+    live.close()
+    assert not (root / "audio" / sid).exists()
+
+
+def test_session_gone_is_a_specific_error(tmp_path):
+    st = Store(tmp_path / "s")
+    sid = st.open_session("sim0", {})
+    with sqlite3.connect(tmp_path / "s" / "hushmic.db") as db:
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("DELETE FROM sessions WHERE id=?", (sid,))
+    for call in (lambda: st.add_utterance(sid, 0, 0.0, 0.5, False, redacted_pcm=_tone()),
+                 lambda: st.add_utterance(sid, 0, 0.0, 0.5, False, text_redacted="no audio"),
+                 lambda: st.add_mute(sid, 0.0, 1.0),
+                 lambda: st.close_session(sid, {})):
+        with pytest.raises(store_mod.SessionGone) as e:
+            call()
+        assert e.value.session_id == sid and isinstance(e.value, HushmicError)
+    assert not list((tmp_path / "s").rglob("*.wav"))
+    st.close()
+
+
+KILLED = textwrap.dedent("""
+    import os, sys, numpy as np
+    from hushmic.store import Store
+    st = Store(sys.argv[1])
+    sid = st.open_session("sim0", {})
+    st.add_utterance(sid, 0, 0.0, 0.5, False, redacted_pcm=np.zeros(8000, np.int16), text_redacted="x")
+    print(sid, flush=True)
+    sys.stdin.read()
+""")
+
+
+def test_session_of_a_killed_process_is_closed_on_next_open(tmp_path):
+    """Friction: a session killed mid-run showed `ended -` for ever. The next open closes it (its lock is free),
+    while a session another live process holds stays open."""
+    root = tmp_path / "s"
+    live = Store(root)
+    live_sid = live.open_session("live", {})
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, str(root)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    sid = proc.stdout.readline().strip()
+    with Store(root) as st:  # while it runs: open, not closed
+        assert st.session(sid)["ended"] is None and st.session_is_open(sid) is True
+    proc.kill()
+    proc.wait()
+    with Store(root) as st:
+        s = st.session(sid)
+        assert s["ended"] is not None and s["ended"] >= s["started"] and s["stats"] == {"recovered": True}
+        assert st.session(live_sid)["ended"] is None
+    live.close()

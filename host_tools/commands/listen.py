@@ -107,6 +107,10 @@ def run(args):
         raise BadInput("--save-audio needs exactly one --sim board")
     if len(set(args.port)) != len(args.port):
         raise BadInput("the same --port is given twice")
+    if args.save_audio is not None:
+        from ..outputs import check_output
+
+        check_output(args.save_audio, inputs=args.sim, stores=[None, args.store], what="saved audio")
     for p in args.port:  # fail fast, in the foreground, with a one-line reason
         open_port(p).close()
     durations = [len(audio_io.read_wav_strict(w)) / audio_io.RATE for w in args.sim]
@@ -205,9 +209,11 @@ def _listen(args, durations, pipeline, store):
         else:
             rs = lst.running_stats()
             say(("\r\x1b[K" if live else "") + "stats: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+            # rows this run really committed (none with --no-store, none that failed because the session was gone)
+            where = f"{store.added} stored in {store.root}" if store is not None else "not stored (--no-store)"
             if rs["latency_median_s"] is not None:
-                say(f"{rs['utterances']} utterance(s) saved; latency from the end of a turn to its utterances saved: "
-                    f"median {rs['latency_median_s']:.2f} s, max {rs['latency_max_s']:.2f} s")
+                say(f"{rs['utterances']} utterance(s) processed, {where}; latency from the end of a turn to its "
+                    f"utterances processed: median {rs['latency_median_s']:.2f} s, max {rs['latency_max_s']:.2f} s")
             if rs["reconnects"]:
                 say(f"reconnects: {rs['reconnects']}")
         return 0

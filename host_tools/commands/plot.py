@@ -48,7 +48,10 @@ def add_arguments(p):
 
 def run(args):
     from .. import plot
+    from ..outputs import check_output
+
     plot.require_matplotlib()  # exit 1 with one line before any work
+    check_output(args.out, inputs=[args.target, args.spans], stores=[None, args.store], what="picture")
     t = Path(args.target)
     is_wav = t.suffix.lower() == ".wav" or t.is_file()
     if is_wav:

@@ -20,7 +20,8 @@ ORDER = 46
 
 def add_arguments(p):
     p.add_argument("wav", metavar="FILE.wav", help="PCM16 WAV file")
-    p.add_argument("--out", required=True, metavar="OUT.wav", help="where to write the redacted audio")
+    p.add_argument("-o", "--out", required=True, metavar="OUT.wav",
+                   help="where to write the redacted audio (a new path or a regular file; never the input or the store)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--margin-ms", type=float, default=100.0, help="safety margin around each PII word (default 100)")
     p.add_argument("--mode", choices=["tone", "silence"], default="tone", help="replace PII audio by a tone or silence")
@@ -39,6 +40,9 @@ def run(args):
 
     if args.margin_ms < 0 or args.margin_ms > 2000:
         raise BadInput(f"--margin-ms {args.margin_ms:g}: must be between 0 and 2000")
+    from ..outputs import check_output
+
+    check_output(args.out, inputs=[args.wav], what="redacted audio")  # before minutes of ASR, not after
     x, rate, ch = audio_io.read_wav(args.wav)
     if ch > 1:
         x = x.astype(np.int32).mean(axis=1).astype(np.int16)
