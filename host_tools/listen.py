@@ -30,6 +30,7 @@ import numpy as np
 
 from .link import BoardConnection, BoardReader
 from .protocol import wire
+from .store import SessionGone
 from .turns import DEFAULT_GAP_S, TurnAssembler
 
 FRAME = 160
@@ -529,10 +530,22 @@ class Listener:
         uid = None
         if self.store is not None and b.name in self.sessions:
             redacted = res.redacted_pcm if (res is not None and res.text_redacted is not None) else None
-            uid = self.store.add_utterance(self.sessions[b.name], u.segment, u.start, u.end, u.truncated,
-                                           raw_pcm=pcm, redacted_pcm=redacted,
-                                           text_redacted=res.text_redacted if res else None,
-                                           backend=res.backend if res else None, audit=res.audit if res else None)
+
+            def add():
+                return self.store.add_utterance(self.sessions[b.name], u.segment, u.start, u.end, u.truncated,
+                                                raw_pcm=pcm, redacted_pcm=redacted,
+                                                text_redacted=res.text_redacted if res else None,
+                                                backend=res.backend if res else None,
+                                                audit=res.audit if res else None)
+            try:
+                uid = add()
+            except SessionGone:
+                # the session was deleted under us (by hand, or an older hushmic's purge): never drop speech; go on
+                # in a new session, and say so
+                self.sessions[b.name] = self.store.open_session(b.name, dict(b.hello or {}))
+                self.emit(b.name, "error", u.end, message="the store's session vanished while listening; "
+                                                           "continuing in a new session")
+                uid = add()
         b.utterances_saved += 1
         self.saved.append((b.name, u.segment, uid))
 

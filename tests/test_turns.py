@@ -242,3 +242,26 @@ def test_seven_digits_with_no_cue_are_redacted_end_to_end():
     res = p.process(_tone(2.0))
     assert res.text_redacted.count("[") == 1 and not any(
         w in res.text_redacted for w in ("one", "two", "four", "five", "nine", "eight"))
+
+
+def test_a_session_that_vanishes_is_reopened_and_nothing_is_dropped():
+    from hushmic.store import SessionGone
+
+    class VanishingStore(FakeStore):
+        opened = 0
+
+        def open_session(self, board, info):
+            self.opened += 1
+            return f"s{self.opened}"
+
+        def add_utterance(self, sid, *a, **kw):
+            if sid == "s1":
+                raise SessionGone(sid)
+            return super().add_utterance(sid, *a, **kw)
+
+    store = VanishingStore()
+    lst, b, events = _listener(None, store=store)
+    _speak(lst, b, 0, 30)
+    lst.shutdown()
+    assert store.opened == 2 and len(store.added) == 1
+    assert any(e["event"] == "error" and "vanished" in e["message"] for e in events)
