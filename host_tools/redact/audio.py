@@ -22,7 +22,8 @@ SURE_MARGIN_MS = 40.0
 SURE_CONFIDENCE = 0.5  # recogniser probability at or above which an aligned word's timing is trusted
 
 
-def _word_offsets(words):
+def word_offsets(words):
+    """(start, end) character offsets of each word in " ".join(w.word for w in words)."""
     offs, pos = [], 0
     for w in words:
         offs.append((pos, pos + len(w.word)))
@@ -76,7 +77,7 @@ def redact_audio(pcm, rate, words, spans, margin_ms=100, mode="tone", sure_margi
     margin = max(0.0, float(margin_ms)) / 1000.0
     sure = None if sure_margin_ms is None else max(0.0, float(sure_margin_ms)) / 1000.0
     words = list(words or [])
-    offs = _word_offsets(words)
+    offs = word_offsets(words)
 
     stretches = []  # (first word, end word, type, start char, end char)
     for s in spans or []:

@@ -17,6 +17,7 @@ Closed-class words (pronouns, articles, prepositions, conjunctions) are never do
 as "call them on" must not get a tag; nor is a number word a doubtful name, place or condition ("call nine one one").
 Nothing outside a PII context is touched, so a no-PII sentence stays untagged.
 """
+from .audio import word_offsets
 from .recognizers import LINKS, cue_positions
 
 LOW_CONFIDENCE = 0.5    # Whisper word probability below this is doubtful anywhere in a PII context
@@ -76,21 +77,13 @@ def _at(words, k):
     return words[k] if 0 <= k < len(words) else None
 
 
-def _word_offsets(words):
-    offs, pos = [], 0
-    for w in words:
-        offs.append((pos, pos + len(w.word)))
-        pos += len(w.word) + 1
-    return offs
-
-
 def doubt_spans(words, spans, span_cls):
     """Extra spans (span_cls(start, end, type, score)) over doubtful words in PII contexts; may overlap `spans`."""
     words = list(words)
     n = len(words)
     if not n:
         return []
-    offs = _word_offsets(words)
+    offs = word_offsets(words)
     text = " ".join(w.word for w in words)
     covered = [None] * n  # span type per word
     ranges = []

@@ -22,11 +22,8 @@ class TimedRedaction:
     audio_spans: list = field(default_factory=list)  # {"type", "t0", "t1", "start", "end"} per redacted stretch
 
     def word_offsets(self):
-        offs, pos = [], 0
-        for w in self.words:
-            offs.append((pos, pos + len(w.word)))
-            pos += len(w.word) + 1
-        return offs
+        from .audio import word_offsets
+        return word_offsets(self.words)
 
     def span_index_per_word(self):
         """For each word, the index into `spans` of the span that covers it, or None."""
