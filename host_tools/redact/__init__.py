@@ -6,7 +6,7 @@
     audit_record(spans, audio_spans=None) -> dict   categories, counts and times only, never values
     redact_timed(pcm, rate, words, margin_ms=100) -> TimedRedaction   text + fail-closed doubt spans -> tags and audio
 
-The detector is a registry of recognizers, one per entity type (see recognizers.py); no network, no models.
+The detector is a registry of recognizers, one module per entity family (see recognizers/); no network, no models.
 """
 from dataclasses import dataclass
 

@@ -1,0 +1,62 @@
+"""The age of a specific person: "i'm thirty two", "my son is five", "she turns eight"."""
+
+from ..doc import Result
+from ..lexicon import MATH_WORDS, RELATIONS, UNITS
+from ..names import english_words, first_names
+from .base import Recognizer
+
+
+_AGE_SUBJECT = frozenset("i'm im he's she's hes shes they're".split())
+_AGE_NEG_NEXT = UNITS | MATH_WORDS | frozenset("away behind ahead late early short over under out of for on at in "
+                                               "to percent points blocks stops floors feet foot step block stop "
+                                               "floor level point more less too".split())
+
+
+class AgeRecognizer(Recognizer):
+    """"i'm thirty two years old", "my son is five", "she turns eight", "a sixty five year old woman"."""
+    entity = "AGE"
+    name = "age"
+
+    def analyze(self, doc, ctx):
+        if not doc.has_numbers():
+            return []
+        res = []
+        for i in range(doc.n):
+            j = doc.run(i)
+            if j == i or (i > 0 and doc.run(i - 1) > i):
+                continue
+            val = doc.digits(i, j)
+            if not val or not val.isdigit() or int(val) > 125 or doc.groups(i, j) > 2:
+                continue
+            nxt, nxt2 = doc.w(j), doc.w(j + 1)
+            if nxt in ("years", "year", "yrs", "yr", "months", "month", "weeks", "week") and nxt2 in (
+                    "old", "of", "olds") or nxt in ("year-old", "years-old"):
+                if nxt2 == "of" and doc.w(j + 2) != "age":
+                    continue
+                res.append(Result(i, j, "AGE", 0.85, self.name))
+                continue
+            p3, p2, p1 = doc.prevs(i, 3)
+            if nxt in UNITS or nxt in MATH_WORDS or (nxt in _AGE_NEG_NEXT and p1 not in ("turns", "turned",
+                                                                                          "turning")):
+                continue
+            if p1 in _AGE_SUBJECT or (p1 == "am" and p2 == "i") or (p1 == "is" and p2 in ("he", "she")):
+                res.append(Result(i, j, "AGE", 0.75, self.name))
+            elif p1 in ("turns", "turned", "turning", "aged", "age", "ages") or p1 == "turn" and p2 in (
+                    "i", "we", "you", "they", "will", "to", "i'll", "he'll", "she'll", "gonna", "she", "he") or (p1 == "be" and (
+                    p2 in ("i'll", "he'll", "she'll", "ill") or p2 in ("will", "gonna", "to") and p3 in _AGE_SUBJECT
+                    | {"i", "he", "she", "going", "we"})):
+                res.append(Result(i, j, "AGE", 0.8, self.name))
+            elif p1 in ("is", "was", "'s", "are", "were") and (p2 in RELATIONS or p2 in ("age",) or _looks_name(p2)):
+                if p2 in ("age",) or p2 in RELATIONS and p3 in ("my", "our", "his", "her", "their", "your"):
+                    res.append(Result(i, j, "AGE", 0.8, self.name))
+                elif _looks_name(p2):
+                    res.append(Result(i, j, "AGE", 0.65, self.name))
+            elif p1 in ("is", "'s") and p2 in ("who", "that") and set(doc.prevs(i, 6)) & RELATIONS:
+                res.append(Result(i, j, "AGE", 0.7, self.name))  # "my daughter, who is seven, ..."
+            elif p1.endswith("'s") and p1[:-2] in RELATIONS and p2 in ("my", "our", "his", "her"):
+                res.append(Result(i, j, "AGE", 0.8, self.name))
+        return res
+
+
+def _looks_name(w):
+    return bool(w) and w in first_names() and w not in english_words()

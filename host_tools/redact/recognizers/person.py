@@ -1,0 +1,240 @@
+"""Private people's names: census lists, cue words, spelled names."""
+
+from ..doc import Result
+from ..lexicon import (BRANDS, FILLERS, FUNCTION_WORDS, LETTERS, MEDIA_CUES, MEDICAL_HEADS, MEDICAL_TERMS, MONTHS,
+                       NATO, PLACE_NAMES, RELATIONS, TITLES, UNITS, US_STATES, VALUE_STOP)
+from ..names import english_words, first_names, last_names
+from ..numbers import is_number_word
+from .base import Recognizer, tup
+
+
+_CONTACT_VERBS = frozenset("call text message msg email e-mail ring phone facetime tell remind ask invite meet contact "
+                           "ping dm notify congratulate visit pay venmo thank greet page calling texting messaging "
+                           "emailing phoning ringing telling reminding asking inviting paying thanking".split())
+# social verbs: "i'm meeting siobhan", "seeing kevin tonight"; a place name after them is a place ("visiting paris")
+_SOCIAL_VERBS = frozenset("meeting seeing visiting met saw visited meets sees visits".split())
+_NAME_INTRO = [tup(c) for c in ("this is", "my name is", "my name's", "name is", "name's", "i'm", "i am", "im",
+                                 "call me", "it's", "its", "speaking with", "talking to", "talk to", "speak to",
+                                 "speak with", "message from", "call from", "text from", "email from", "meeting with",
+                                 "lunch with", "dinner with", "coffee with", "appointment with", "meet with",
+                                 "chat with", "date with", "call with", "message to", "text to", "email to",
+                                 "letter to", "note to", "reply to", "respond to", "send it to", "send this to",
+                                 "forward this to", "forward it to", "save as", "as", "and", "with", "from", "to", "for",
+                                 "add", "send", "write to", "write", "named", "called", "whose name is", "say hi to",
+                                 "say hello to", "wish", "happy birthday to", "happy birthday", "last name is",
+                                 "surname is", "first name is", "family name is", "middle name is", "spelled",
+                                 "spelt", "last name's", "surname's", "first name's")]
+_NOT_NAME = FUNCTION_WORDS | RELATIONS | VALUE_STOP | UNITS | MONTHS | MEDIA_CUES | BRANDS | FILLERS | frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night noon midnight
+    everyone everybody back home work office mom dad god siri alexa google cortana lights light music timer alarm
+    reminder list contacts contact number phone email message text call someone somebody people
+    dear hi hey hello yes yeah okay mister doctor""".split())
+_POSSESSED = frozenset("birthday birthdays number phone cell email address house home place party wedding mom dad "
+                       "mother father wife husband kids son daughter car appointment flight bday gift present "
+                       "anniversary office room school graduation funeral contact contacts details info account card password pin".split())
+_CONTRACTIONS = frozenset("it's that's what's who's where's there's here's let's he's she's how's when's why's today's "
+                          "tomorrow's tonight's everyone's somebody's someone's one's mom's dad's".split())
+
+
+# first names that are also dictionary words, but whose word sense is rare in speech ("peter out", "a jenny")
+NAME_OVER_WORD = frozenset("""peter harry jimmy ken tony jerry terry barry larry gary eddie billy bobby johnny jenny
+abby betty kitty nancy timothy stan molly polly dolly sally jill jackie andy benny danny lenny kenny teddy freddy
+ricky nicky micky vicky tommy bridget carol""".split())
+_SUBJECT_VERBS = frozenset("""has had is was needs needed wants wanted said says called texted asked told likes loves
+hates can can't cannot will won't should must just also doesn't didn't isn't wasn't gets got takes took""".split())
+_FOR_OBJECTS = frozenset("""gift present card table reservation appointment ticket tickets message note flowers cake
+party surprise something anything room seat it this one""".split())
+_FROM_OBJECTS = frozenset("""message messages text texts email emails call calls letter note gift present package
+voicemail voicemails anything news card it this""".split())
+_BUSINESS = frozenset("""pizza pizzeria diner garage bakery cafe restaurant grill bar pub shop store salon auto
+plumbing hardware market deli tavern kitchen bistro burgers tacos bbq barbershop cleaners pharmacy clinic dental
+florist boutique motors tire tires liquor wine steakhouse sushi noodles inn hotel motel spa gym fitness""".split())
+_PLACE_PREFIX = frozenset("san santa st saint fort ft port mount mt lake new north south east west los las el la de "
+                          "del port upper lower".split())
+_PLACE_SUFFIX = frozenset("city county beach springs falls valley heights park hills island islands bay harbor "
+                          "village town township hole creek river lake mountain mountains canyon station airport "
+                          "street road avenue boulevard lane drive".split())
+_SAYING_VERBS = frozenset("said says called texted asked told wants wanted needs needed likes loves hates".split())
+_PERSON_VERBS = frozenset("has had needs needed wants wanted said says called texted asked told likes loves hates "
+                          "gets got takes took".split())
+# words that follow a name in a command without being a surname ("call kevin back", "text sarah tonight")
+_SURNAME_BLOCK = frozenset("""back later now again right away instead first then quickly asap real please too also
+maybe tomorrow tonight today morning afternoon evening night weekend mobile cell work home office speaker
+speakerphone video voice direct directly immediately soon anyway yet still next last monday tuesday wednesday
+thursday friday saturday sunday know""".split())
+_NAME_NEVER = frozenset("home office work everyone everybody someone somebody back mobile cell".split())
+_CONTACT_BOOK = frozenset("contacts contact phonebook favorites favourites".split())
+_GIVING = frozenset("send sent give gave message text email write forward reply say talk speak ship deliver mail "
+                    "post hand pass introduce".split())
+
+
+class PersonRecognizer(Recognizer):
+    """Private people's names.
+
+    A name is a word from the census first-name or surname lists, or (right after a strong cue such as "call",
+    "my name is", "this is") any word that is not an ordinary English word. Names that are also ordinary words
+    ("grace", "will") need such a cue; names that are not ("emily", "kevin") count anywhere except in media and
+    knowledge requests ("play songs by taylor swift") and after place prepositions ("weather in austin").
+    A following surname is folded in; "robert's" keeps its possessive; titles are not part of the span."""
+    entity = "PERSON"
+    name = "person"
+
+    def __init__(self, cue_words=frozenset()):
+        # cue words of the other recognizers are never names ("the mac address", "pin")
+        self.cue_words = frozenset(cue_words)
+        self.not_name = _NOT_NAME | self.cue_words
+        self.intro = {}
+        for t in _NAME_INTRO:
+            self.intro.setdefault(t[-1], []).append(t)
+
+    def analyze(self, doc, ctx):
+        fn, ln, eng = first_names(), last_names(), english_words()
+        not_name, cue_words = self.not_name, self.cue_words
+        res = []
+        taken = set()
+
+        def base(w):
+            return w[:-2] if w.endswith("'s") else w
+
+        def strongish(w):  # acceptable right after a strong cue
+            b = base(w)
+            if not b or len(b) < 2 or w in _CONTRACTIONS or is_number_word(b):
+                return False
+            if b in FUNCTION_WORDS or b in VALUE_STOP or b in RELATIONS or b in TITLES or b in FILLERS or \
+                    b in cue_words or b in _NAME_NEVER:
+                return False
+            # a census first name wins over the softer exclusions (months, units, brands): "call august", "jan's"
+            if (b in not_name or b in NATO) and b not in fn:
+                return False
+            return b in fn or b in ln or b not in eng
+
+        def bare(w):  # acceptable with no cue at all
+            b = base(w)
+            if w in not_name or b in not_name or w in _CONTRACTIONS or (b in eng and b not in NAME_OVER_WORD):
+                return False
+            if b in PLACE_NAMES:
+                return False
+            return fn.get(b, 10 ** 9) <= 1500
+
+        def surname(w):
+            b = base(w)
+            if w in not_name or b in not_name or is_number_word(b) or b in MONTHS or len(b) < 2 or \
+                    b in _SURNAME_BLOCK or b in _SUBJECT_VERBS:
+                return False
+            if b in eng:
+                return b in ln  # "brad moon", "maude shoemaker"; adverbs and verbs are blocked above
+            return b.isalpha() or "'" in b
+
+        def extend(i):
+            j = i + 1
+            if doc.words[i].endswith("'s"):
+                return j
+            while j < doc.n and j - i < 3 and surname(doc.words[j]):
+                j += 1
+                if doc.words[j - 1].endswith("'s"):
+                    return j
+            if len(doc.w(j)) == 1 and doc.w(j) in LETTERS and len(doc.w(j + 1)) == 1 and doc.w(j + 1) in LETTERS:
+                j = max(j, doc.run(j, letters=True, nato=False))  # "anna k o w a l s k a"
+            return j
+
+        def add(i, score, why):
+            if i in taken:
+                return None
+            j = extend(i)
+            if doc.words[j - 1].endswith("'s") and doc.w(j) in _BUSINESS or doc.w(j) in _BUSINESS and \
+                    doc.w(j) not in _POSSESSED:
+                return None  # a business the user calls: "call joe's pizza", "call tony's garage"
+            for k in range(i, j):
+                taken.add(k)
+            res.append(Result(i, j, "PERSON", score, why))
+            return j
+
+        media = ctx.media or ctx.knowledge
+        for i, w in enumerate(doc.words):
+            if i in taken or not w:
+                continue
+            strong = False
+            p2, p1 = doc.prevs(i, 2)
+            # titles: "doctor fischer", "mrs chen"
+            if p1 in TITLES and p1 not in ("father", "sister") or p1 in ("mr", "mrs", "ms"):
+                strong = True
+            elif p1 in _CONTACT_VERBS and not (media and p1 in ("tell",)):
+                strong = True
+            elif p1 in _SOCIAL_VERBS and base(w) not in PLACE_NAMES and not media:
+                strong = True
+            elif p1 in RELATIONS and p2 in ("my", "our", "his", "her", "their", "your") and p1 not in (
+                    "office", "home", "work", "school", "team", "support", "family"):
+                b = base(w)
+                strong = b not in eng or b in NAME_OVER_WORD or (
+                    fn.get(b, 10 ** 9) <= 1000 and b not in _SUBJECT_VERBS and b not in ("rose", "may", "will"))
+            elif (i == 0 or p1 in ("and", "but", "so", "because", "that", "since", "if")) and \
+                    doc.w(i + 1) in _SUBJECT_VERBS and (base(w) in fn or base(w) not in eng) and not (
+                    base(w) in PLACE_NAMES and doc.w(i + 1) not in _PERSON_VERBS):
+                if base(w) in fn:
+                    strong = True
+                else:
+                    # an unknown word before a verb is a person only with a person's verb or a health term after it
+                    # ("xiomara has lupus", "zainab said ..."), not "covid is spreading" or "ebay has a sale"
+                    nxt = set(doc.words[i + 1:i + 6])
+                    strong = doc.w(i + 1) in _SAYING_VERBS or (doc.w(i + 1) in ("has", "had", "is", "was") and bool(
+                        nxt & (MEDICAL_TERMS | MEDICAL_HEADS)))
+            elif w.endswith("'s") and doc.w(i + 1) in _POSSESSED:
+                strong = True
+            elif w.endswith("s") and doc.w(i + 1) in _POSSESSED and w[:-1] in fn and w[:-1] not in eng and \
+                    w not in fn:
+                strong = True  # "olivias birthday": a possessive written without the apostrophe
+            else:
+                for t in self.intro.get(p1, ()):
+                    if doc.prevs(i, len(t)) == t:
+                        if t[-1] in ("i'm", "i", "am", "im", "it's", "its") and (doc.w(i + 1) in ("years", "year")):
+                            break
+                        if t in (("and",), ("with",), ("from",), ("to",), ("for",), ("as",), ("add",), ("send",),
+                                 ("write",)):
+                            # weak intros: need a name-list word, and "and" only after a person
+                            if t == ("and",) and not (i - 2 in taken):
+                                break
+                            if t == ("as",) and "save" not in doc.wordset and "add" not in doc.wordset:
+                                break
+                            if t == ("for",) and doc.w(i - 2) not in _FOR_OBJECTS:
+                                break
+                            if t == ("from",) and doc.w(i - 2) not in _FROM_OBJECTS:
+                                break
+                            b = base(w)
+                            contactish = (t == ("and",) or t == ("as",) or t == ("add",) and doc.wordset & _CONTACT_BOOK
+                                          or t == ("to",) and doc.wordset & _GIVING)
+                            if b not in fn and b not in ln and not (contactish and b not in eng):
+                                break
+                            if t[-1] in ("to", "from", "with", "for") and b in eng and b not in fn:
+                                break
+                            if t == ("to",) and not (doc.wordset & _GIVING) and not (
+                                    surname(doc.w(i + 1)) and doc.w(i + 1) not in eng and b not in PLACE_NAMES):
+                                break
+                        if t[-1] in ("i'm", "am", "im", "it's", "its") and (base(w) in eng and base(w) not in fn):
+                            break
+                        strong = True
+                        break
+            if strong and media and p1 not in _CONTACT_VERBS and p1 not in TITLES:
+                strong = w in fn and w not in eng and not ctx.knowledge
+            if strong and len(w) == 1 and w in LETTERS and (len(doc.w(i + 1)) == 1 or doc.w(i + 1) in NATO):
+                # a spelled name: "my last name is s m i t h"
+                j = doc.run(i, letters=True)
+                if j - i >= 2:
+                    res.append(Result(i, j, "PERSON", 0.85, "person_spelled"))
+                    taken.update(range(i, j))
+                    continue
+            if strong and strongish(w):
+                add(i, 0.85, "person_cue")
+                continue
+            if media:
+                continue
+            if bare(w):
+                if p1 in _PLACE_PREFIX or doc.w(i + 1) in _PLACE_SUFFIX:
+                    continue  # "san jose", "jackson hole", "virginia beach"
+                # "weather in austin", "flights to paris": a place, unless a surname follows
+                j = extend(i)
+                if p1 in ("in", "near", "to", "from", "at", "of", "around", "via", "for", "about", "by", "into") and (
+                        j == i + 1 or not all(doc.words[k] in ln and doc.words[k] not in US_STATES
+                                              for k in range(i + 1, j))):
+                    continue
+                add(i, 0.7, "person_name_list")
+        return res
