@@ -107,10 +107,13 @@ class BoardState:
 
 class Listener:
     def __init__(self, boards, emit, pipeline=None, store=None, save_audio_len=None, multi=False, say=None,
-                 turn_gap_s=DEFAULT_GAP_S):
+                 turn_gap_s=DEFAULT_GAP_S, realtime=True):
         """boards: list of (name, port, offset_fn, config); offset_fn None for a real board.
         emit(event_dict) is called from the main thread and the pipeline worker (serialised by a lock).
-        turn_gap_s: segments of a board at most this far apart are transcribed and redacted as one turn."""
+        turn_gap_s: segments of a board at most this far apart are transcribed and redacted as one turn.
+        realtime: the boards' clocks run at wall-clock pace, so the host's clock may close a turn too (a quiet board
+        sends a heartbeat only once a second). False for a simulated board run faster than real time, whose pauses
+        only its own timeline can measure: a host busy with ASR must not close a turn early."""
         self.q = queue.Queue()
         self.emit_raw = emit
         self._emit_lock = threading.Lock()
@@ -128,6 +131,7 @@ class Listener:
         self.sessions = {}
         self.audio_out = np.zeros(save_audio_len, dtype=np.int16) if save_audio_len else None
         self.turns = TurnAssembler(self._turn_closed, gap_s=turn_gap_s)
+        self.realtime = realtime
         self.latencies = collections.deque(maxlen=KEEP_RECENT)  # turn closed -> its utterances saved, seconds
         self.fatal = None
         self.utterances = collections.deque(maxlen=KEEP_RECENT)  # (board, segment, start, end, truncated)
@@ -257,7 +261,8 @@ class Listener:
         for name, b in self.boards.items():
             if self.turns.pending(name) is not None and b.utt is None:
                 self.turns.tick(name, b.t(max(b.last_fno, b.uptime_ms // 10)))
-        self.turns.tick_wall()
+        if self.realtime:
+            self.turns.tick_wall()
 
     def _reap(self):
         while self.pending and self.pending[0].done():

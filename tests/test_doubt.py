@@ -74,3 +74,15 @@ def test_no_pii_sentences_get_no_tag_even_when_heard_badly(spec):
 def test_a_low_confidence_word_between_two_parts_of_a_number_is_redacted_with_them():
     ws, pcm, red = run("my:.9 number:.9 is:.9 five:.9 five:.9 five:.9 for:.4 one:.9 two:.9 three:.9 four:.9")
     assert red.redacted == "my number is [PHONE]"
+
+
+def test_cue_words_heard_badly_before_a_value_are_kept():
+    # in noise the cue itself comes out with low probability: it must stay, it is what tells the listener what was hidden
+    ws, pcm, red = run("my:.6 routing:.31 number:.46 is:.9 zero:.9 two:.9 one:.9 zero:.9 zero:.9 zero:.9 zero:.9 two:.9 one:.9")
+    assert red.redacted.startswith("my routing number is [")
+    assert not any(removed(red, pcm, w) for w in ws[:3])
+
+
+def test_a_garbled_first_name_before_a_surname_joins_it():
+    ws, pcm, red = run("text:.9 a:.3 kenquil:.4 okonkwo:.9 that:.9 i'm:.9 late:.9")
+    assert "kenquil" not in red.redacted

@@ -265,3 +265,17 @@ def test_a_session_that_vanishes_is_reopened_and_nothing_is_dropped():
     lst.shutdown()
     assert store.opened == 2 and len(store.added) == 1
     assert any(e["event"] == "error" and "vanished" in e["message"] for e in events)
+
+
+def test_a_fast_simulated_board_closes_turns_only_on_its_own_timeline():
+    p = _pipeline("hello there")
+    lst, b, events = _listener(p, gap=1.0)
+    lst.realtime = False
+    _speak(lst, b, 0, 30)
+    lst.turns.open["sim0"].last_end_wall -= 60   # the host was busy for a minute: says nothing about the board's pause
+    lst.pump(0.01)
+    assert lst.turns.pending("sim0") is not None
+    lst.realtime = True                          # a real-time board: the host's clock counts
+    lst.pump(0.01)
+    assert lst.turns.pending("sim0") is None
+    lst.shutdown()

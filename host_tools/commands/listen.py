@@ -188,6 +188,7 @@ def _listen(args, durations, pipeline, store):
         lst = Listener(boards, emit, pipeline=pipeline, store=store,
                        save_audio_len=int(durations[0] * audio_io.RATE) if args.save_audio else None,
                        multi=multi, say=lambda m: say(("\r\x1b[K" if live else "") + m),
+                       realtime=not (sims and args.fast),
                        **({"turn_gap_s": args.turn_gap} if args.turn_gap is not None else {}))
         if not args.json:
             say(f"hushmic listen: {pipeline.describe() if pipeline is not None else 'transcription off'}; "

@@ -8,12 +8,14 @@ redacted, in the text and the audio alike, when it sits in a PII context:
 
 - after a cue ("my number is ...", "call ...", and the medication cues below, "take my ..."): the run of doubtful
   words right after it, past confidently heard link words ("is", "it's"), gets the cue's type;
-- next to a detected value: a run of up to MAX_RUN doubtful words directly before or after a span joins it (a
-  surname's garbled half, the rest of a postcode);
+- next to a detected value: a run of up to MAX_RUN doubtful words directly after a span joins it (a surname's garbled
+  half, the rest of a postcode), and before a name (a garbled first name); before any other value stand its cue words
+  ("my routing number is"), which noise makes doubtful too, so nothing before it is taken;
 - inside a value: at most MAX_GAP words between two spans of one type are redacted with them when each of them is
   doubtful or a number word ("[PHONE] for [PHONE]").
 
-Closed-class words (pronouns, articles, prepositions, conjunctions) are never doubtful on their own: "call mom" heard
+Cue words ("number", "code", "password" ...) are never doubtful: they are what makes the context. Closed-class words
+(pronouns, articles, prepositions, conjunctions) are never doubtful on their own: "call mom" heard
 as "call them on" must not get a tag; nor is a number word a doubtful name, place or condition ("call nine one one").
 Nothing outside a PII context is touched, so a no-PII sentence stays untagged.
 """
@@ -29,6 +31,10 @@ CLOSED_CLASS = frozenset("""a an the this that these those it its i me my mine y
 his she her hers and or but nor so if then than as at by for from in into of off on onto out over to up with without
 about after before under is are was were be been am do does did have has had will would can could shall should may
 might must not no yes oh okay ok um uh er hmm please thanks thank""".split())
+
+CUE_WORDS = frozenset("""number numbers code codes pin password passcode account routing sort serial imei id
+identification member license licence plate passport social security card ending expiry email e-mail address phone
+mobile cell name surname birthday birth born zip postcode post date age old years""".split())
 
 NUMBER_WORDS = frozenset("""zero oh one two three four five six seven eight nine ten eleven twelve thirteen fourteen
 fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand
@@ -68,6 +74,8 @@ def _timed(w):
 def doubtful(w, bar=LOW_CONFIDENCE, nxt=None):
     """A word the recogniser was unsure of: low probability, or no pronunciation to time it by. A closed-class word is
     doubtful only as a bridge: unsure itself and followed by a doubtful word ("lies AND upper lap")."""
+    if w.word in CUE_WORDS:
+        return False
     if w.word in CLOSED_CLASS:
         return nxt is not None and float(w.confidence) < LOW_CONFIDENCE and doubtful(nxt, bar)
     return float(w.confidence) < bar or not _timed(w)
@@ -116,7 +124,7 @@ def doubt_spans(words, spans, span_cls):
             m += 1
         add(j, m, typ)
         k = i
-        while k > 0 and i - k < MAX_RUN and covered[k - 1] is None and doubtful(words[k - 1], NEAR_CONFIDENCE) \
+        while typ == "PERSON" and k > 0 and i - k < MAX_RUN and covered[k - 1] is None and doubtful(words[k - 1], NEAR_CONFIDENCE) \
                 and _fits(words[k - 1], typ):
             k -= 1
         add(k, i, typ)
