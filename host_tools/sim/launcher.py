@@ -29,6 +29,7 @@ from pathlib import Path
 from ..errors import HushmicError
 from ..paths import BOARDS_DIR, FIRMWARE_DIR, SIM_DIR
 from ..protocol import FrameDecoder, wire
+from .workdir import new_workdir
 
 FAKES_DIR = SIM_DIR / "fakes"
 RESET_EXIT_CODE = 75
@@ -82,7 +83,7 @@ class SimBoard:
         self.fault_rate, self.fault_seed = (faults if faults else (0.0, 0))
         self.profile_path = Path(profile) if str(profile).endswith(".json") else BOARDS_DIR / f"{profile}.json"
         self._own_workdir = workdir is None
-        self.dir = Path(workdir or tempfile.mkdtemp(prefix="hushmic-sim-"))
+        self.dir = Path(workdir or new_workdir())  # also removes folders that killed launchers left
         self.power_cut = power_cut
         self.boot_held = boot_held
         self.ticks_ms_start = ticks_ms_start
