@@ -16,26 +16,82 @@ from .errors import BadInput
 RATE = 16000
 
 
+_FORMATS = {1: "PCM", 3: "32-bit float", 6: "A-law", 7: "mu-law", 2: "MS ADPCM", 0x11: "IMA ADPCM",
+            0x55: "MP3", 0x50: "MPEG"}
+_STREAMING_SIZE = 0xFFFFFFFF  # data size written by streaming encoders that cannot seek back: read to the end
+
+
+def sox_hint(path):
+    """The one-line conversion to what hushmic reads natively (16 kHz mono 16-bit PCM)."""
+    return f"convert it: sox '{path}' -r 16000 -c 1 -b 16 -e signed-integer out.wav"
+
+
+def describe_wav(path):
+    """What a RIFF/WAVE file holds, from its fmt chunk: 'A-law, 8000 Hz, 1 channel(s), 8-bit' or None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            for _ in range(64):
+                ch = f.read(8)
+                if len(ch) < 8:
+                    return None
+                cid, size = ch[:4], struct.unpack("<I", ch[4:])[0]
+                if cid == b"fmt ":
+                    fmt = f.read(min(size, 40))
+                    if len(fmt) < 16:
+                        return None
+                    tag, chans, rate, _, _, bits = struct.unpack("<HHIIHH", fmt[:16])
+                    if tag == 0xFFFE and len(fmt) >= 26:  # WAVE_FORMAT_EXTENSIBLE: the real tag is in the GUID
+                        tag = struct.unpack("<H", fmt[24:26])[0]
+                    name = _FORMATS.get(tag, f"format {tag}")
+                    if tag == 1:
+                        name = f"{bits}-bit PCM"
+                    return f"{name}, {rate} Hz, {chans} channel(s)"
+                f.seek(size + (size & 1), 1)
+    except (OSError, struct.error):
+        return None
+    return None
+
+
 def read_wav(path):
-    """Return (samples int16 ndarray, rate, channels) for a PCM16 WAV, or raise BadInput with the reason."""
+    """Return (samples int16 ndarray, rate, channels) for a PCM16 WAV, or raise BadInput with the reason.
+
+    Refused with one line that names what the file is and how to convert it: empty files, other encodings (float,
+    24-bit, A-law, ...), and truncated files (a data chunk shorter than its header says: a copy or recording that
+    was cut off; its times would run past the real end)."""
     p = Path(path)
     if not p.exists():
         raise BadInput(f"{path}: no such file")
     if p.is_dir():
         raise BadInput(f"{path}: is a directory, not a WAV file")
     try:
+        if p.stat().st_size == 0:
+            raise BadInput(f"{path}: is empty (0 bytes), not a WAV file")
         with wave.open(str(p), "rb") as w:
             ch, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
             raw = w.readframes(n)
     except (wave.Error, EOFError, RuntimeError, ValueError, struct.error) as e:
+        what = describe_wav(p)
+        if what:
+            raise BadInput(f"{path}: {what}, which hushmic does not read (16-bit PCM WAV only); "
+                           f"{sox_hint(path)}") from None
         raise BadInput(f"{path}: not a readable PCM WAV file ({e or 'truncated or malformed header'})") from None
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror or e})") from None
     if width != 2:
-        raise BadInput(f"{path}: {8 * width}-bit samples; hushmic needs 16-bit PCM")
+        raise BadInput(f"{path}: {8 * width}-bit PCM, {rate} Hz, {ch} channel(s); hushmic reads 16-bit PCM: "
+                       f"{sox_hint(path)}")
     if ch < 1 or rate <= 0:
         raise BadInput(f"{path}: invalid WAV header (channels={ch}, rate={rate})")
-    usable = len(raw) // (2 * ch) * (2 * ch)
+    frame = 2 * ch
+    claimed = n * frame
+    if len(raw) < claimed and claimed < _STREAMING_SIZE - frame:
+        raise BadInput(f"{path}: truncated: its header promises {n / rate:.2f} s of audio but the file holds "
+                       f"{len(raw) // frame / rate:.2f} s (a cut-off copy or recording?); copy it again, or rewrite "
+                       f"the header: sox --ignore-length '{path}' out.wav")
+    usable = len(raw) // frame * frame
     x = np.frombuffer(raw[:usable], dtype="<i2").astype(np.int16)
     if ch > 1:
         x = x.reshape(-1, ch)
