@@ -26,9 +26,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"hushmic: error: {message}\n")
 
 
+def _finite(obj):
+    if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def emit_json(obj):
-    """Write one JSON object as one line on stdout and flush (used for --json outputs and event streams)."""
-    sys.stdout.write(json.dumps(obj, separators=(", ", ": ")) + "\n")
+    """Write one JSON object as one line on stdout and flush (used for --json outputs and event streams).
+
+    Always strict JSON: a NaN or infinite number (which Python would print as NaN / Infinity) becomes null."""
+    try:
+        text = json.dumps(obj, separators=(", ", ": "), allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(obj), separators=(", ", ": "), allow_nan=False)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 

@@ -14,6 +14,8 @@ DESCRIPTION = """Find personal data in spoken-form text ("my number is five five
       {"id": ..., "redacted": "...", "spans": [{"start": s, "end": e, "type": T}, ...]}
       id is copied from the input or is the 0-based line number; start/end are character offsets into the input
       text; spans are sorted and do not overlap. A bad line gets {"id": ..., "error": "..."} and processing goes on.
+      Output line N answers input line N, always: join on the position when input ids can repeat or look like
+      line numbers.
       Use - to read standard input.
 
 Types: PERSON PHONE EMAIL ADDRESS POSTCODE CREDIT_CARD BANK_ACCOUNT SSN ID_NUMBER DATE_OF_BIRTH AGE DEVICE_ID
@@ -37,13 +39,34 @@ def result_object(text, id_=None):
     return obj
 
 
+class _NotJSON(ValueError):
+    pass
+
+
+def _no_constant(name):  # NaN, Infinity, -Infinity: Python's json accepts them, JSON does not
+    raise _NotJSON(f"{name} is not a JSON value")
+
+
+def _finite_float(text):
+    x = float(text)
+    if x != x or x in (float("inf"), float("-inf")):
+        raise _NotJSON(f"{text} is too large for a JSON number here")
+    return x
+
+
 def process_line(line, lineno):
-    """One JSONL input line -> one output object (never raises for bad input)."""
+    """One JSONL input line -> one output object (never raises for bad input). Whatever the input holds, the
+    output is strict JSON: NaN, Infinity and numbers that overflow to them are refused on their line, as is
+    nesting too deep to parse."""
     id_ = lineno
     try:
-        item = json.loads(line)
+        item = json.loads(line, parse_constant=_no_constant, parse_float=_finite_float)
+    except _NotJSON as e:
+        return {"id": id_, "error": f"line {lineno + 1}: not valid JSON ({e})"}
     except ValueError as e:
-        return {"id": id_, "error": f"line {lineno + 1}: not valid JSON ({e.msg})"}
+        return {"id": id_, "error": f"line {lineno + 1}: not valid JSON ({getattr(e, 'msg', None) or e})"}
+    except RecursionError:
+        return {"id": id_, "error": f"line {lineno + 1}: nested too deeply to read"}
     if not isinstance(item, dict):
         return {"id": id_, "error": f"line {lineno + 1}: expected a JSON object"}
     if "id" in item:
