@@ -53,6 +53,12 @@ def say(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+def table_hint():
+    """After a table on stderr: if stdout is redirected (`hushmic sessions > f`), say where the data is."""
+    if not sys.stdout.isatty():
+        say("(tables are for people and go to stderr; add --json to get this list on stdout)")
+
+
 def _command_modules():
     mods = []
     for info in pkgutil.iter_modules(commands.__path__):

@@ -44,7 +44,7 @@ def open_port(path, timeout=0.05, busy_wait=0.5):
     """
     if not sys.platform.startswith("win") and not os.path.exists(path):  # Windows COMn names are not paths
         raise BadInput(f"{path}: no such serial port. `hushmic devices` lists boards; on Linux the DevKitC-1's "
-                       f"native USB port is usually /dev/ttyACM0 (see README, 'Ports and permissions')")
+                       f"native USB port is usually /dev/ttyACM0 (see docs/ports.md)")
     s = serial.Serial()
     s.port = path
     s.baudrate = BAUD

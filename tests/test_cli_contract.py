@@ -43,3 +43,61 @@ def test_redact_text_jsonl_output_is_strict_json_for_any_input(tmp_path, capsys)
 def test_emit_json_never_prints_nan(capsys):
     emit_json({"a": float("nan"), "b": [float("inf"), 1.5], "c": {"d": float("-inf")}})
     assert _strict(capsys.readouterr().out) == {"a": None, "b": [None, 1.5], "c": {"d": None}}
+
+
+@pytest.fixture
+def one_session(tmp_path):
+    root = tmp_path / "s"
+    with Store(root) as st:
+        sid = st.open_session("sim0", {})
+        st.add_utterance(sid, 0, 0.0, 0.5, False, redacted_pcm=np.zeros(8000, np.int16), text_redacted="hi")
+        st.close_session(sid, {})
+    return root, sid
+
+
+def test_sessions_id_alone_means_show_and_short_prefix_is_named(one_session, capsys):
+    root, sid = one_session
+    assert cli_main(["sessions", sid[:5], "--store", str(root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == sid
+    assert cli_main(["sessions", sid[:2], "--store", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "too short" in err and "4" in err
+    assert cli_main(["sessions", "show", "zzzzzz", "--store", str(root)]) == 2
+    assert "no session" in capsys.readouterr().err
+
+
+def test_table_on_stderr_says_where_the_data_is_when_stdout_is_redirected(one_session, capsys):
+    """Friction: `sessions > f` wrote an empty file without a word. The rule (docs/cli.md): tables are for people,
+    on stderr; data is on stdout with --json. A redirected stdout gets told."""
+    root, sid = one_session
+    assert cli_main(["sessions", "--store", str(root)]) == 0
+    cap = capsys.readouterr()
+    assert cap.out == "" and sid in cap.err and "--json" in cap.err
+
+
+def test_missing_port_points_to_a_document_that_exists(tmp_path, capsys):
+    import re
+    from pathlib import Path
+    assert cli_main(["listen", "--port", str(tmp_path / "ttyACM9"), "--no-store"]) == 2
+    err = capsys.readouterr().err
+    docs = re.findall(r"docs/[\w.-]+\.md", err)
+    assert docs and all((Path(__file__).resolve().parents[1] / d).is_file() for d in docs), err
+    assert "README" not in err
+
+
+def test_demo_simulates_the_power_cut_wiring(tmp_path):
+    """Friction: the demo always warned 'this mute is software-only', about a board that does not exist."""
+    import os
+    import subprocess
+    import sys
+    pytest.importorskip("hushmic.sim.launcher")
+    from hushmic.sim.launcher import vm_path
+    try:
+        vm_path()
+    except Exception as e:
+        pytest.skip(f"simulated board unavailable: {e}")
+    p = subprocess.run([sys.executable, "-m", "hushmic", "demo", "--fast", "--no-transcribe", "--no-store"],
+                       capture_output=True, text=True, timeout=120, env=dict(os.environ, HUSHMIC_HOME=str(tmp_path)))
+    assert p.returncode == 0, p.stderr
+    assert "software-only" not in p.stderr
+    assert "mute probe: the mic reads silent" in p.stderr

@@ -72,6 +72,9 @@ class _View:
             if ev["muted"] and "mic_silent" not in ev:
                 self.line(f"{ev['t']:6.2f}s  MUTE switch on: the board stops the mic and wipes its buffers; "
                           f"nothing said now leaves it")
+            elif ev["muted"] and ev.get("mic_silent"):
+                self.line(f"{ev['t']:6.2f}s  mute probe: the mic reads silent, as with the wiring in which the "
+                          f"switch also cuts its power (simulated here; docs/wiring.md)")
             elif not ev["muted"]:
                 self.line(f"{ev['t']:6.2f}s  mute switch off: listening again")
         elif e == "segment_end":
@@ -125,7 +128,9 @@ def run(args):
             + (f" in {store.root}." if store is not None else " nowhere (--no-store)."))
         say("")
 
-    sb = SimBoard(wav, fast=args.fast, pace=FAST_PACE, mute=mute, name="demo")
+    # the simulated board is wired as the docs recommend: the switch also cuts the mic's power, so the mute
+    # probe reads silence (a software-only mute would get a warning, which is for real boards wired that way)
+    sb = SimBoard(wav, fast=args.fast, pace=FAST_PACE, mute=mute, name="demo", power_cut=True)
     sb.start()
     lst = None
     try:

@@ -1,5 +1,5 @@
 """`hushmic devices`: boards by USB id (native USB vs USB-UART bridge), plus running simulated boards."""
-from ..cli import emit_json, say
+from ..cli import emit_json, say, table_hint
 
 NAME = "devices"
 ORDER = 5
@@ -57,6 +57,7 @@ def run(args):
             else:
                 line += f"\n{'':<28} {pr['status']}: {pr.get('message', '')}"
         say(line)
+    table_hint()
     if not any(d["kind"] == "native-usb" for d in devs) and any(d["kind"] == "usb-uart" for d in devs):
         say("only USB-UART bridge ports found: hushmic talks to the board on its native USB port (the connector "
             "labelled USB on a DevKitC-1); see docs/ports.md")

@@ -9,17 +9,19 @@ HELP = "list the sessions in the local store, or show one (`sessions show ID`)"
 ORDER = 60
 DESCRIPTION = """List the sessions in the local store (newest last), or show one session with its utterances.
 
-  hushmic sessions                 a table on stderr
+  hushmic sessions                 a table on stderr (for people; save the list with --json)
   hushmic sessions --json          one JSON object on stdout: {"store": ..., "sessions": [...]}
   hushmic sessions show ID --json  the session with its utterances (a unique id prefix of 4+ characters is enough)
+  hushmic sessions ID              the same as `sessions show ID`
 
 Transcripts in the store are already redacted. The hello fields shown here (device serial and the like) stay on this
 computer: `hushmic export` never copies them."""
 
 
 def add_arguments(p):
-    p.add_argument("action", nargs="?", choices=["list", "show"], default="list", help="list (default) or show")
-    p.add_argument("id", nargs="?", help="session id for `show`")
+    p.add_argument("action", nargs="?", default="list", metavar="list|show|ID",
+                   help="list (default), show ID, or a session id alone (= show ID)")
+    p.add_argument("id", nargs="?", help="session id (or a unique prefix of 4+ characters) for `show`")
     add_store_arguments(p)
     p.add_argument("--json", action="store_true", help="JSON on stdout")
 
@@ -35,7 +37,13 @@ def _board(s):
 
 
 def run(args):
+    from ..cli import table_hint
     from ..errors import BadInput
+    if args.action not in ("list", "show"):
+        if args.id is not None:
+            raise BadInput(f"unexpected arguments {args.action!r} {args.id!r}: use `sessions`, `sessions show ID` "
+                           "or `sessions ID`")
+        args.action, args.id = "show", args.action
     if args.action == "show" and not args.id:
         raise BadInput("`sessions show` needs a session id")
     if args.action == "list" and args.id:
@@ -54,6 +62,7 @@ def run(args):
                 say(f"{s['id']:<12}  {_when(s['started']):<16}  {_when(s['ended']):<16}  {s['utterances']:>4}  "
                     f"{s['speech_s']:>6.1f}s  {s['keep']:<8}  {_board(s)}")
             say(f"{len(ss)} session(s) in {st.root}")
+            table_hint()
             return 0
         s = st.session(args.id)
         if args.json:
