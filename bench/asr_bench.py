@@ -3,6 +3,15 @@
 independent truth, and the latency from the end of a 3 s utterance to its transcript on 2 cores.
 
     .venv/bin/python bench/asr_bench.py [--quick] [--json out/asr_bench.json]
+    .venv/bin/python bench/asr_bench.py --parts models [--models tiny.en,base] [--scorer-python PY]
+
+JSON on stdout (and in --json FILE), tables on stderr.
+
+`--parts models` compares the pinned Whisper models (each with the 30 s encoder window and the short one hushmic
+uses) on what decides the default: privacy on the e2e dev set (../shared/eval/e2e: the four sessions through
+`hushmic listen --sim --fast --json --save-audio --backend whisper-<model>`, scored by its score_e2e.py, which needs
+numpy and soundfile: --scorer-python) and the latency from the end of a ~3 s utterance to its transcript (the whole
+hushmic.asr.transcribe call, warm model, on the e2e utterances with 2.6-3.4 s of speech). It needs no festival.
 
 Needs Debian's festival, festvox-kallpc16k, festvox-us-slt-hts, flite and sox for the synthetic speech
 (`apt-get install -y festival festvox-us-slt-hts festvox-kallpc16k flite sox`), and a verified Whisper model
@@ -198,6 +207,99 @@ def make_backends():
     return b
 
 
+E2E = Path(os.environ.get("HUSHMIC_E2E_DIR", REPO.parent / "shared" / "eval" / "e2e"))
+
+
+def _window_env(window):
+    os.environ["HUSHMIC_WHISPER_WINDOW"] = window    # "short" or "full", whatever the model's default
+
+
+def model_latency(model, window, reps=2):
+    """End of a ~3 s utterance -> transcript: the whole asr.transcribe call (Whisper + normalisation + alignment),
+    warm, on every e2e utterance with 2.6-3.4 s of speech."""
+    from hushmic import asr, audio_io
+    utts = []
+    for j in sorted((E2E / "utt").glob("*.json")):
+        w = json.loads(j.read_text())["words"]
+        if 2.6 <= w[-1]["end_s"] - w[0]["start_s"] <= 3.4:
+            utts.append(audio_io.load_speech(j.with_suffix(".wav")))
+    _window_env(window)
+    backend = "whisper-" + model
+    asr.transcribe(utts[0], RATE, backend=backend)   # load + warm-up, outside the measurement
+    ts, cs, loads = [], [], []
+    for _ in range(reps):
+        for x in utts:
+            loads.append(_load())
+            t, c = time.perf_counter(), time.process_time()
+            asr.transcribe(x, RATE, backend=backend)
+            ts.append(time.perf_counter() - t)
+            cs.append(time.process_time() - c)
+    return {"utterances": len(utts), "runs": len(ts), "median_s": round(statistics.median(ts), 3),
+            "p90_s": round(float(np.percentile(ts, 90)), 3), "max_s": round(max(ts), 3),
+            "cpu_s": round(statistics.median(cs), 3), "loadavg": round(statistics.median(loads), 2)}
+
+
+def model_e2e(model, window, scorer_python, out: Path):
+    """The four e2e dev sessions through `hushmic listen --sim --fast`, scored by score_e2e.py."""
+    env = dict(os.environ, HUSHMIC_HOME=tempfile.mkdtemp(prefix="hushmic-asrbench-home-"),
+               HUSHMIC_WHISPER_WINDOW=window)
+    out.mkdir(parents=True, exist_ok=True)
+    hushmic = [sys.executable, "-m", "hushmic"]
+    runs = []
+    t0 = time.perf_counter()
+    for n in (1, 2, 3, 4):
+        wav, jl = out / f"session_{n}.wav", out / f"session_{n}.jsonl"
+        with open(jl, "w") as f:
+            r = subprocess.run([*hushmic, "listen", "--sim", str(E2E / f"session_{n}.wav"), "--fast", "--json",
+                                "--save-audio", str(wav), "--backend", "whisper-" + model, "--no-store"],
+                               stdout=f, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        if r.returncode != 0:
+            raise SystemExit(f"listen failed on session_{n}: {r.stderr.strip().splitlines()[-1:]}")
+        runs += ["--run", str(E2E / f"session_{n}.json"), str(wav), str(jl)]
+    wall = time.perf_counter() - t0
+    r = subprocess.run([scorer_python, str(E2E / "score_e2e.py"), *runs, "--json", str(out / "scores.json")],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"score_e2e.py failed (does {scorer_python} have numpy and soundfile? "
+                         f"--scorer-python): {r.stderr.strip().splitlines()[-1:]}")
+    s = json.loads((out / "scores.json").read_text())
+    s = s.get("summary", s)
+    return {"bleeped_span_frac": s["audio"]["bleeped_span_frac"], "leaked_entity_frac": s["text"]["leaked_entity_frac"],
+            "overredaction_frac": s["audio"]["overredaction_frac"],
+            "pii_utts_with_visible_pii": s["text"]["pii_utts_with_visible_pii"],
+            "nopii_utts_touched": s["audio"]["nopii_utts_touched"],
+            "nopii_utts_with_tags": s["text"]["nopii_utts_with_tags"], "listen_wall_s": round(wall, 1)}
+
+
+def run_models(args):
+    from hushmic.asr import models as mdl
+    res = {"cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+           "threads": args.threads, "e2e_dir": str(E2E), "loadavg_start": _load(), "models": {}}
+    for model in args.models.split(","):
+        if mdl.find_model(mdl.manifest_for(model)) is None:
+            print(f"{model}: SKIPPED, not installed ({mdl.fix_command(mdl.manifest_for(model))})", file=sys.stderr)
+            continue
+        for window in ("short", "full"):
+            key = f"{model}/{window}"
+            print(f"  {key}: latency ...", file=sys.stderr, flush=True)
+            r = {"latency": model_latency(model, window)}
+            if not args.no_e2e:
+                print(f"  {key}: e2e sessions ...", file=sys.stderr, flush=True)
+                r["e2e"] = model_e2e(model, window, args.scorer_python, REPO / "out" / "asr_models" / key.replace("/", "-"))
+            res["models"][key] = r
+    nan = float("nan")
+    print("\n| model / encoder window | PII spans bleeped | entities readable | non-PII removed | PII utts visible |"
+          " 3 s utterance -> transcript: median / p90 (CPU s; load) |", file=sys.stderr)
+    print("|---|---|---|---|---|---|", file=sys.stderr)
+    for key, r in res["models"].items():
+        e, lat = r.get("e2e", {}), r["latency"]
+        print(f"| {key} | {e.get('bleeped_span_frac', nan):.3f} | {e.get('leaked_entity_frac', nan):.3f} | "
+              f"{e.get('overredaction_frac', nan):.3f} | {e.get('pii_utts_with_visible_pii', '-')} | "
+              f"{lat['median_s']:.2f} s / {lat['p90_s']:.2f} s ({lat['cpu_s']:.2f}; load {lat['loadavg']}) |",
+              file=sys.stderr)
+    return res
+
+
 def _load():
     try:
         return round(os.getloadavg()[0], 2)
@@ -212,7 +314,11 @@ def main():
     ap.add_argument("--snr", type=float, default=10.0, help="SNR of the noisy condition, dB (default 10)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
     ap.add_argument("--parts", default="wer,real,timing,latency",
-                    help="comma-separated subset of wer,real,timing,latency (default: all)")
+                    help="comma-separated subset of wer,real,timing,latency, or 'models' (default: the first four)")
+    ap.add_argument("--models", default="tiny.en,base", help="--parts models: which pinned Whisper models")
+    ap.add_argument("--scorer-python", default=sys.executable,
+                    help="--parts models: a Python with numpy and soundfile for score_e2e.py")
+    ap.add_argument("--no-e2e", action="store_true", help="--parts models: latency only")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
 
@@ -221,6 +327,14 @@ def main():
         cpus = sorted(os.sched_getaffinity(0))[:args.threads]
         os.sched_setaffinity(0, cpus)
     ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+    if parts == {"models"}:
+        res = run_models(args)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(res, indent=1) + "\n")
+        print(json.dumps(res))
+        return
 
     sentences = SENTENCES[:4] if args.quick else SENTENCES
     voices = ["festival:kal", "festival:slt_hts", "flite:slt"] if args.quick else VOICES
@@ -318,38 +432,42 @@ def main():
                              "max_s": round(max(ts), 3), "cpu_s": round(statistics.median(cs), 3),
                              "loadavg": round(statistics.median(loads), 2)}
 
-    # ---- report
+    # ---- report (tables on stderr, JSON on stdout)
+    def show(*a):
+        print(*a, file=sys.stderr)
+
     nan = float("nan")
-    print(f"\nASR benchmark, {ncpu} CPU(s), {args.threads} threads; {len(sentences)} sentences x {len(voices)} voices;"
+    show(f"\nASR benchmark, {ncpu} CPU(s), {args.threads} threads; {len(sentences)} sentences x {len(voices)} voices;"
           f" noisy = white noise at {args.snr:g} dB SNR; load average at start {res['loadavg_start']}\n")
-    print("| backend | WER clean | WER noisy | WER real (ALSA / KLettres) | RTF clean (CPU-s/s) | RTF noisy (CPU-s/s) |"
+    show("| backend | WER clean | WER noisy | WER real (ALSA / KLettres) | RTF clean (CPU-s/s) | RTF noisy (CPU-s/s) |"
           " 3 s utterance latency: median / min (CPU s; load) |")
-    print("|---|---|---|---|---|---|---|")
+    show("|---|---|---|---|---|---|---|")
     for b in rec_backends:
         lat = res["latency"].get(b, {})
         w = res["wer"]
-        print(f"| {b} | {w.get(b + '/clean', nan):.3f} | {w.get(b + '/noisy', nan):.3f} | "
+        show(f"| {b} | {w.get(b + '/clean', nan):.3f} | {w.get(b + '/noisy', nan):.3f} | "
               f"{w.get(b + '/real-alsa', nan):.3f} / {w.get(b + '/real-klettres', nan):.3f} | "
               f"{res['rtf'].get(b + '/clean', nan):.3f} ({res['cpu_rtf'].get(b + '/clean', nan):.3f}) | "
               f"{res['rtf'].get(b + '/noisy', nan):.3f} ({res['cpu_rtf'].get(b + '/noisy', nan):.3f}) | "
               f"{lat.get('median_s', nan):.2f} s / {lat.get('min_s', nan):.2f} s ({lat.get('cpu_s', nan):.2f} CPU s;"
               f" load {lat.get('loadavg')}) |")
     if res["timing"]:
-        print("\n| word times | coverage +-100 ms (synthetic) | median error | p90 | coverage +-100 ms (real) |"
+        show("\n| word times | coverage +-100 ms (synthetic) | median error | p90 | coverage +-100 ms (real) |"
               " median (real) | matched words |")
-        print("|---|---|---|---|---|---|---|")
+        show("|---|---|---|---|---|---|---|")
         for b, d in res["timing"].items():
             s_, r = d.get("synthetic", {}), d.get("real", {})
-            print(f"| {b} | {s_.get('coverage_100ms', nan):.3f} | {s_.get('median_ms', nan):.0f} ms | "
+            show(f"| {b} | {s_.get('coverage_100ms', nan):.3f} | {s_.get('median_ms', nan):.0f} ms | "
                   f"{s_.get('p90_ms', nan):.0f} ms | {r.get('coverage_100ms', nan):.3f} | "
                   f"{r.get('median_ms', nan):.0f} ms | {d['matched_words']} |")
     if res["per_voice"]:
-        print("\nWER per voice:")
+        show("\nWER per voice:")
         for k, d in res["per_voice"].items():
-            print(f"  {k:22s} " + "  ".join(f"{v.split(':')[1]} {e:.2f}" for v, e in d.items()))
+            show(f"  {k:22s} " + "  ".join(f"{v.split(':')[1]} {e:.2f}" for v, e in d.items()))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(res, indent=1) + "\n")
+    print(json.dumps(res))
 
 
 if __name__ == "__main__":

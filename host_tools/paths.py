@@ -27,8 +27,22 @@ def user_data_dir() -> Path:
     env = os.environ.get("HUSHMIC_HOME")
     if env:
         return Path(env).expanduser()
+    return platform_data_dir()
+
+
+def platform_data_dir() -> Path:
+    """The platform's per-user data directory for hushmic, whatever $HUSHMIC_HOME says (models live here too)."""
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Application Support" / "hushmic"
     if sys.platform.startswith("win"):
         return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "hushmic"
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "hushmic"
+
+
+def system_data_dirs() -> list:
+    """System-wide data directories for hushmic (read-only model installs by an administrator): each of
+    $XDG_DATA_DIRS (default /usr/local/share:/usr/share) + /hushmic on Unix; none on Windows."""
+    if sys.platform.startswith("win"):
+        return []
+    dirs = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+    return [Path(d) / "hushmic" for d in dirs.split(os.pathsep) if d and os.path.isabs(d)]

