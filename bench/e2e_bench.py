@@ -98,6 +98,9 @@ def _webrtc_segments(pcm, mode=2, frame_ms=30, pad_ms=300):
 _SPOKEN_DIGITS = re.compile(r"\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b\s*){3,}")
 
 
+ANCHOR_WHISPER = "whisper-tiny.en"   # the anchor's recogniser, whatever hushmic's default Whisper model is
+
+
 def run_anchor(wav, out_dir):
     from hushmic import audio_io
     from hushmic.asr import whisper_backend
@@ -110,7 +113,7 @@ def run_anchor(wav, out_dir):
     lines = []
     for a, b in _webrtc_segments(pcm):
         x = pcm[a:b]
-        segs, _ = whisper_backend.recognise(x, RATE)
+        segs, _ = whisper_backend.recognise(x, RATE, model=ANCHOR_WHISPER)
         words = items_to_words(normalize_words([w for s in segs for w in s]))  # Whisper's own times, not re-aligned
         text = " ".join(w.word for w in words)
         spans = second_opinion(text, mode="auto")
@@ -137,7 +140,7 @@ def anchor_available():
         import webrtcvad  # noqa: F401
 
         from hushmic.asr import whisper_backend
-        return whisper_backend.available()
+        return whisper_backend.available(model=ANCHOR_WHISPER)
     except ImportError:
         return False
 
