@@ -279,7 +279,7 @@ def run_models(args):
         if mdl.find_model(mdl.manifest_for(model)) is None:
             print(f"{model}: SKIPPED, not installed ({mdl.fix_command(mdl.manifest_for(model))})", file=sys.stderr)
             continue
-        for window in ("short", "full"):
+        for window in args.windows.split(","):
             key = f"{model}/{window}"
             print(f"  {key}: latency ...", file=sys.stderr, flush=True)
             r = {"latency": model_latency(model, window)}
@@ -319,6 +319,8 @@ def main():
     ap.add_argument("--scorer-python", default=sys.executable,
                     help="--parts models: a Python with numpy and soundfile for score_e2e.py")
     ap.add_argument("--no-e2e", action="store_true", help="--parts models: latency only")
+    ap.add_argument("--windows", default="short,full",
+                    help="--parts models: encoder windows to compare, short and/or full (default both)")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
 
