@@ -120,3 +120,27 @@ def test_profile_missing_key_is_named():
     del d["sd"]
     with pytest.raises(profile.ProfileError, match="missing key 'sd'"):
         profile.validate(d)
+
+
+@needs_vm
+def test_host_hellos_during_boot_do_not_interrupt_main_py(sim):
+    """Issue 12 item 3: every HELLO at seq 0 holds a 0x03 byte. On the chip 0x03 raises KeyboardInterrupt while
+    main.py runs unless kbd_intr(-1) is already in force; the strict simulated board does the same (SigCgt). A host
+    that says hello while the board boots must find the app, not a REPL with no watchdog."""
+    from hushmic.protocol import encode_frame
+
+    hello0 = encode_frame(wire.CMD_HELLO, b"", 0)
+    assert 0x03 in hello0
+    b = sim(fast=True)
+    c = BoardConnection(b.port)
+    c.open()
+    got = []
+    end = time.monotonic() + 4.0
+    while time.monotonic() < end and not got:
+        c.send_raw(hello0)  # what a host that (re)connects during boot sends, again and again
+        got = [m for m in c.read() if m.kind == "hello"]
+    c.close()
+    assert got, "no hello: the board fell to the REPL (KeyboardInterrupt during boot)"
+    assert b.respawns == 0
+    log = b.vm_log.read_text() if b.vm_log.exists() else ""
+    assert "KeyboardInterrupt" not in log

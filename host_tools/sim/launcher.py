@@ -75,7 +75,7 @@ class SimBoard:
 
     def __init__(self, wav, fast=False, pace=50, mute=(), faults=None, profile="simulated", workdir=None,
                  power_cut=False, boot_held=False, ticks_ms_start=0, ticks_us_start=0, main_code=None,
-                 name="sim0", control=False):
+                 name="sim0", control=False, strict=True):
         self.wav = str(Path(wav).resolve())
         self.fast = fast
         self.pace = pace
@@ -90,6 +90,8 @@ class SimBoard:
         self.ticks_us_start = ticks_us_start
         self.main_code = main_code
         self.name = name
+        self._vm_up = None  # pid of the VM whose MicroPython runtime is known to be running
+        self.strict = strict  # behave like the chip where it is harsher than the unix VM (see _chip_ctrl_c)
         self.port = str(self.dir / f"tty{name}")
         self.fsdir = self.dir / "fs"  # the board's filesystem (the VM's working directory)
         self.go_file = self.dir / "go"
@@ -325,6 +327,8 @@ class SimBoard:
             self._maybe_go(data)
         out = bytearray()
         for b in data:
+            if b == 0x03 and not self._repl and self._chip_ctrl_c():
+                continue  # the chip's UART/CDC driver consumes the interrupt character
             if self._repl:
                 if b == 0x03 and self._busy:
                     # running code: the unix port only sees Ctrl-C as a signal. (At a prompt the REPL reads the
@@ -358,6 +362,36 @@ class SimBoard:
                     self._raw_pending += 1
             out.append(b)
         self._flush_to_vm(out)
+
+    def _chip_ctrl_c(self):
+        """While main.py runs, a chip raises KeyboardInterrupt on 0x03 unless the code called kbd_intr(-1): the
+        byte never reaches stdin. The unix VM only sees SIGINT, and installs its handler exactly when the
+        interrupt character is 3 (kbd_intr(-1) restores SIG_DFL), so the handler's presence in /proc/PID/status
+        (SigCgt, bit 1) is the VM's kbd_intr state. Then 0x03 becomes SIGINT, as on the chip. Linux only."""
+        vm = self.vm
+        if not self.strict or vm is None or vm.poll() is not None:
+            return False
+        try:
+            if self._vm_up != vm.pid:
+                # The PyPI VM runs inside a CPython process, whose own SIGINT handler is installed until the
+                # MicroPython runtime starts; a chip's USB port only appears once its runtime is up, so before
+                # that the byte is passed on as data.
+                with open(f"/proc/{vm.pid}/maps") as f:
+                    if "micropython_run" not in f.read():
+                        return False
+                self._vm_up = vm.pid
+            with open(f"/proc/{vm.pid}/status") as f:
+                for line in f:
+                    if line.startswith("SigCgt:"):
+                        if not int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)):
+                            return False
+                        break
+                else:
+                    return False
+            os.kill(vm.pid, signal.SIGINT)
+        except (OSError, ValueError):
+            return False
+        return True
 
     def _maybe_go(self, data):
         """The recording starts playing when the host starts the stream (a CMD_START frame), so a slow handshake
