@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BadInput
+from .errors import BadInput, HushmicError
 
 RATE = 16000
 
@@ -153,9 +153,12 @@ def resample(x, rate_in, rate_out):
 def write_wav(path, samples, rate=RATE):
     """Write mono int16 atomically (temp file in the same directory, fsync, rename), private to the user (0600)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     data = np.asarray(samples, dtype=np.int16).astype("<i2").tobytes()
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".wav", dir=str(p.parent))
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".wav", dir=str(p.parent))
+    except OSError as e:  # one line, not a traceback (outputs are checked up front by hushmic.outputs)
+        raise HushmicError(f"{path}: cannot write ({e.strerror or e})") from None
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as f:
@@ -167,10 +170,12 @@ def write_wav(path, samples, rate=RATE):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError):  # disk full, the target became a directory...: one line, exit 1
+            raise HushmicError(f"{path}: cannot write ({e.strerror or e})") from None
         raise
     return p

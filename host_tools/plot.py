@@ -240,7 +240,10 @@ def _save(fig, out):
     out = Path(out)
     if out.parent and not out.parent.exists():
         raise BadInput(f"{out.parent}: no such directory")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=str(out.parent or "."))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=str(out.parent or "."))
+    except OSError as e:
+        raise HushmicError(f"{out}: cannot write ({e.strerror or e})") from None
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as f:
@@ -248,9 +251,11 @@ def _save(fig, out):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, out)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError):  # one line, exit 1 (the path itself was checked by hushmic.outputs)
+            raise HushmicError(f"{out}: cannot write ({e.strerror or e})") from None
         raise

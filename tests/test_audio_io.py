@@ -102,3 +102,16 @@ def test_write_wav_is_private_and_leaves_no_temp_file(tmp_path):
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     assert os.listdir(tmp_path / "sub") == ["o.wav"]
     assert audio_io.read_wav_strict(out).tolist() == list(range(100))
+
+
+def test_write_wav_failure_is_one_line_not_a_traceback(tmp_path):
+    """Issue 13, defect 5: a write that fails after the work is done (here: the target became a directory) is a
+    HushmicError with one line, and leaves no temp file."""
+    from hushmic.errors import HushmicError
+    (tmp_path / "o.wav").mkdir()
+    with pytest.raises(HushmicError, match="o.wav: cannot write") as e:
+        audio_io.write_wav(tmp_path / "o.wav", np.zeros(10, np.int16))
+    assert "\n" not in str(e.value)
+    assert os.listdir(tmp_path) == ["o.wav"]
+    with pytest.raises(HushmicError, match="cannot write"):
+        audio_io.write_wav("/proc/hushmic-test/o.wav", np.zeros(10, np.int16))
