@@ -101,3 +101,31 @@ def test_demo_simulates_the_power_cut_wiring(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "software-only" not in p.stderr
     assert "mute probe: the mic reads silent" in p.stderr
+
+
+def _listen_human(tmp_path, *extra):
+    import os
+    import subprocess
+    import sys
+    from hushmic import paths
+    pytest.importorskip("hushmic.sim.launcher")
+    from hushmic.sim.launcher import vm_path
+    try:
+        vm_path()
+    except Exception as e:
+        pytest.skip(f"simulated board unavailable: {e}")
+    return subprocess.run([sys.executable, "-m", "hushmic", "listen", "--sim", str(paths.DATA_DIR / "demo.wav"),
+                           "--fast", "--no-transcribe", *extra], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, HUSHMIC_HOME=str(tmp_path / "home")))
+
+
+def test_listen_says_stored_only_for_what_the_store_holds(tmp_path):
+    """Friction: 'N utterance(s) saved' was printed with --no-store (and after the session was purged)."""
+    p = _listen_human(tmp_path, "--no-store")
+    assert p.returncode == 0, p.stderr
+    assert "saved" not in p.stderr and "not stored (--no-store)" in p.stderr, p.stderr
+    p = _listen_human(tmp_path)
+    assert p.returncode == 0, p.stderr
+    with Store(tmp_path / "home") as st:
+        (s,) = st.sessions()
+    assert f"{s['utterances']} stored in" in p.stderr and s["utterances"] > 0, p.stderr
