@@ -70,3 +70,27 @@ def test_luhn_raises_confidence_only():
     assert luhn_ok("4111111111111111")
     assert not luhn_ok("4111111111111112")
     assert not luhn_ok("1234")  # too short to judge
+
+
+# ---------------------------------------------------------------- a bound, never a crash (issue 13, item 5)
+def test_thousands_of_number_words_parse_within_a_bound():
+    """5,000 number words once raised "ValueError: Exceeds the limit (4300 digits)" from int(): digit strings are
+    fine at any length, integer values and cardinals stop at MAX_VALUE_DIGITS."""
+    from hushmic.redact.numbers import MAX_VALUE_DIGITS
+
+    ones = ["one"] * 5000
+    assert spoken_digits(ones) == "1" * 5000
+    assert spoken_value(ones) is None  # beyond the bound: no integer, no exception
+    assert spoken_value(["one"] * MAX_VALUE_DIGITS) == int("1" * MAX_VALUE_DIGITS)
+    hundreds = ["one"] + ["hundred"] * 5000  # a cardinal that would grow without end
+    assert len(spoken_digits(hundreds)) <= 5000 * 3
+    assert spoken_value(["nine", "hundred", "ninety", "nine", "thousand"]) == 999000
+
+
+def test_redact_text_on_thousands_of_number_words():
+    from hushmic.redact import redact_text
+
+    for text in (" ".join(["one"] * 5000), "my son is " + " ".join(["nine"] * 5000), " ".join(["million"] * 5000),
+                 "one " + " ".join(["hundred"] * 5000)):
+        spans = redact_text(text)  # must not raise
+        assert spans and spans[0].end - spans[0].start > 1000  # a run that long is an identifier, not a quantity

@@ -462,3 +462,29 @@ def test_presidio_adapter_helpers_without_presidio():
     primary = [Span(5, 9, "PERSON")]
     extra = [Span(13, 47, "PHONE"), Span(0, 9, "LOCATION")]
     assert union(text, primary, extra) == [Span(0, 4, "LOCATION"), Span(5, 9, "PERSON"), Span(13, 47, "PHONE")]
+
+
+# ---------------------------------------------------------------- typed text: Unicode and line breaks (issue 13, item 10)
+@pytest.mark.parametrize("dash", ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "\ufe63", "\uff0d"])
+def test_unicode_dashes_inside_written_numbers(dash):
+    text = f"i said 555{dash}867{dash}5309 yesterday"
+    assert apply_tags(text, redact_text(text)) == "i said [PHONE] yesterday"
+    text = f"my number is 555{dash}867{dash}5309"
+    assert apply_tags(text, redact_text(text)) == "my number is [PHONE]"
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"])
+def test_invisible_characters_inside_a_name(invisible):
+    for text, want in [(f"is em{invisible}ily coming to the party", "is [PERSON] coming to the party"),
+                       (f"pick up em{invisible}ily from school", "pick up [PERSON] from school")]:
+        assert apply_tags(text, redact_text(text)) == want
+
+
+def test_a_following_i_and_line_breaks_stay():
+    for text, want in [("my number is 555-867-5309 i said", "my number is [PHONE] i said"),
+                       ("my number is five five five one two one two i said so",
+                        "my number is [PHONE] i said so"),
+                       ("my number is five five five one two one two\ni said so", "my number is [PHONE]\ni said so"),
+                       ("call lucy\nfischer is late", "call [PERSON]\n[PERSON] is late"),
+                       ("my pin is four four\n\nfive six", "my pin is [PASSWORD]\n\n[PASSWORD]")]:
+        assert apply_tags(text, redact_text(text)) == want, text

@@ -8,9 +8,13 @@
 
 The detector is a registry of recognizers, one module per entity family (see recognizers/); no network, no models.
 """
+import re
 from dataclasses import dataclass
 
 from .recognizers import ENTITY_TYPES, analyze
+
+
+_LINE_BREAK = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,8 @@ def redact_text(text, min_score=0.5):
             k += 1
             continue
         m = k
-        while m + 1 < doc.n and best[m + 1] is r:
-            m += 1
+        while m + 1 < doc.n and best[m + 1] is r and not _LINE_BREAK.search(text, doc.ends[m], doc.starts[m + 1]):
+            m += 1  # a span never takes a line break: tags keep the text's lines
         spans.append(Span(doc.starts[k], doc.ends[m], r.type, round(float(r.score), 3)))
         k = m + 1
     return spans

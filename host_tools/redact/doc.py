@@ -2,8 +2,8 @@
 import re
 from dataclasses import dataclass
 
-from .lexicon import (CORRECTIONS, DIGIT_HOMOPHONES, DIGIT_WORDS, FILLERS, LETTER_NAMES, LETTERS, NATO,
-                      NUMBER_JOINERS, REPEATERS, SCALES, TEENS, TENS)
+from .lexicon import (CORRECTIONS, DIGIT_HOMOPHONES, DIGIT_WORDS, FILLERS, FUNCTION_WORDS, LETTER_NAMES, LETTERS,
+                      NATO, NUMBER_JOINERS, REPEATERS, SCALES, TEENS, TENS, VALUE_STOP)
 from .numbers import is_number_word, spoken_groups
 
 _TOKEN = re.compile(r"\S+")
@@ -11,6 +11,12 @@ _TOKEN = re.compile(r"\S+")
 _RESTART = frozenset("i mean wrong that's it's start again over scratch that redo rather correction let me".split())
 _DIGITS_SEP = re.compile(r"\+?\d[\d().\-/]*\d")
 _STRIP = re.compile(r"^[^\w@']+|[^\w@']+$")
+# typed text: every kind of dash inside a written number is a hyphen ("555\u2013867\u20135309"), invisible characters
+# inside a word are dropped ("em\u200bily"), a curly apostrophe is straight; offsets still point into the original text
+_FOLD = {**{ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"},
+         **{ord(c): None for c in "\u200b\u200c\u200d\u2060\ufeff\u00ad"}, ord("\u2019"): "'"}
+# a pronoun or article right after a spelled code is not part of it ("... zero four i said", "... nine a day")
+_NOT_CODE_AFTER_I = frozenset("and please thanks thank okay ok so then".split())
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class Doc:
         for m in _TOKEN.finditer(text):
             w = m.group().lower()
             if not w.isalnum():
-                w = _STRIP.sub("", w).replace("\u2019", "'")
+                w = _STRIP.sub("", w.translate(_FOLD))
                 if _DIGITS_SEP.fullmatch(w):  # written digits from a recogniser that formats numbers: 555-123-4567
                     w = re.sub(r"\D", "", w)
             self.starts.append(m.start())
@@ -168,8 +174,24 @@ class Doc:
                 j += 1
                 continue
             break
+        if letters:
+            while last - 1 > i and last < self.n and (
+                    self.words[last - 1] == "i" and self.words[last] not in _NOT_CODE_AFTER_I or
+                    self.words[last - 1] == "a" and self.words[last] not in FUNCTION_WORDS | VALUE_STOP):
+                last -= 1
         self._runs[key] = last
         return last
+
+    def runs(self):
+        """(start, end) of each number run, left to right, each read once (linear in the text's length)."""
+        i = 0
+        while i < self.n:
+            j = self.run(i)
+            if j == i:
+                i += 1
+                continue
+            yield i, j
+            i = j
 
     def digits(self, i, j, homophones=False):
         return "".join(s for s, _, _ in spoken_groups(self.words[i:j], homophones) if s != "<fix>")

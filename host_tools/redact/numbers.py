@@ -16,6 +16,12 @@ words, and joins "zero two" into "02" inside sequences (docs in the redaction re
 from .lexicon import (CORRECTIONS, DIGIT_HOMOPHONES, DIGIT_WORDS, FILLERS, NUMBER_JOINERS, REPEATERS, SCALES,
                       TEENS, TENS)
 
+# A clear bound: no real number has more digits than this (an IBAN has 34). Longer digit strings are still read
+# (spoken_digits), but have no integer value (spoken_value -> None) and a cardinal stops growing ("one hundred hundred
+# hundred ..." starts new groups), so 5,000 number words never reach Python's int/str conversion limit.
+MAX_VALUE_DIGITS = 100
+_MAX_VALUE = 10 ** MAX_VALUE_DIGITS
+
 _UNITS = {w: v for w, v in DIGIT_WORDS.items() if v > 0 and w not in ("oh", "o")}
 
 
@@ -81,7 +87,7 @@ def _group(ws, i, homophones):
     if ws[i] in ("oh", "o", "zero", "nought", "naught", "nil"):
         return "0", j
     seen_scale = False
-    while j < len(ws) and ws[j] in SCALES:
+    while j < len(ws) and ws[j] in SCALES and total + val * SCALES[ws[j]] < _MAX_VALUE:
         scale = SCALES[ws[j]]
         j += 1
         seen_scale = True
@@ -159,9 +165,10 @@ def spoken_digits(words, homophones=False):
 
 
 def spoken_value(words, homophones=False):
-    """Integer value of a spoken number ("two hundred thirty four" -> 234, "nineteen eighty five" -> 1985), or None."""
+    """Integer value of a spoken number ("two hundred thirty four" -> 234, "nineteen eighty five" -> 1985), or None
+    (no number, or more than MAX_VALUE_DIGITS digits)."""
     d = spoken_digits(words, homophones)
-    return int(d) if d else None
+    return int(d) if d and len(d) <= MAX_VALUE_DIGITS else None
 
 
 def count_groups(words):

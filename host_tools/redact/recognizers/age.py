@@ -21,12 +21,9 @@ class AgeRecognizer(Recognizer):
         if not doc.has_numbers():
             return []
         res = []
-        for i in range(doc.n):
-            j = doc.run(i)
-            if j == i or (i > 0 and doc.run(i - 1) > i):
-                continue
+        for i, j in doc.runs():
             val = doc.digits(i, j)
-            if not val or not val.isdigit() or int(val) > 125 or doc.groups(i, j) > 2:
+            if not val or not val.isdigit() or len(val) > 3 or int(val) > 125 or doc.groups(i, j) > 2:
                 continue
             nxt, nxt2 = doc.w(j), doc.w(j + 1)
             if nxt in ("years", "year", "yrs", "yr", "months", "month", "weeks", "week") and nxt2 in (

@@ -59,12 +59,7 @@ class DigitSequenceRecognizer(Recognizer):
         if not doc.has_numbers():
             return []
         res = []
-        i = 0
-        while i < doc.n:
-            j = doc.run(i)
-            if j == i:
-                i += 1
-                continue
+        for i, j in doc.runs():
             digits = doc.digits(i, j)
             groups = doc.groups(i, j)
             prev = doc.w(i - 1)
@@ -80,7 +75,6 @@ class DigitSequenceRecognizer(Recognizer):
             elif prev in ("call", "dial", "ring", "phone", "text") and len(digits) >= 3 and \
                     digits not in EMERGENCY_NUMBERS and not quantity and groups >= 3:
                 res.append(Result(i, j, "PHONE", 0.7, self.name))
-            i = j
         return res
 
     @staticmethod
