@@ -43,7 +43,8 @@ class App:
         self.link = link
         self.ep = endpoint.Endpointer(detector_hold=HOLD_FRAMES)
         self.ring = None
-        self._alloc_ring()  # first, while the heap is least fragmented (it is the largest buffer)
+        self.ring_n = 0
+        self._set_ring(*self._new_ring(self.ep.ring_frames))  # first, while the heap is least fragmented
         self._ticks_ms = ticks_ms
         self._ticks_diff = ticks_diff
         self._clock_last = ticks_ms()
@@ -74,17 +75,22 @@ class App:
         self._mute_reported = False
         self.led.show(wire.STATE_MUTED if self.mute.muted else wire.STATE_IDLE)
 
-    def _alloc_ring(self):
-        # pre-roll ring: the endpointer may ask for ring_frames past frames plus the current one
-        self.ring = None
-        self.slots = None
-        gc.collect()
-        self.ring_n = self.ep.ring_frames + 1
-        self.ring = array.array("h", bytearray(2 * _FRAME * self.ring_n))
-        mv = memoryview(self.ring)
-        self.slots = [mv[i * _FRAME:(i + 1) * _FRAME] for i in range(self.ring_n)]
+    def _new_ring(self, ring_frames):
+        """A pre-roll ring for the endpointer's ring_frames past frames plus the current one, and its slot views.
+        Allocated while the old ring still exists, so a MemoryError (no PSRAM, big pre-roll) changes nothing."""
+        n = ring_frames + 1
+        ring = array.array("h", range(_FRAME * n))  # one allocation of the exact size (a bytearray would be a 2nd)
+        kernels.fill(ring, 2 * _FRAME * n)
+        mv = memoryview(ring)
+        return ring, [mv[i * _FRAME:(i + 1) * _FRAME] for i in range(n)]
+
+    def _set_ring(self, ring, slots):
+        if self.ring is not None:
+            kernels.fill(self.ring, 2 * _FRAME * self.ring_n)  # no audio left behind in freed memory
+        self.ring = ring
+        self.slots = slots
+        self.ring_n = len(slots)
         self.ring_pos = 0
-        gc.collect()
 
     # ---- time ----------------------------------------------------------------------------------------------
     def _clock(self):
@@ -297,12 +303,22 @@ class App:
                 max_utterance_ms=cfg.get("max_utterance_ms", cur["max_utterance_ms"]),
                 detector_hold=HOLD_FRAMES,
             )
-        # all valid: apply
+        ring = None
         if new_ep is not None:
+            gc.collect()
+            try:
+                ring = self._new_ring(new_ep.ring_frames)
+            except MemoryError:
+                raise ValueError("not enough memory for a %d-frame pre-roll ring (%d bytes): use a shorter preroll_ms "
+                                 "or min_speech_ms" % (new_ep.ring_frames + 1, 2 * _FRAME * (new_ep.ring_frames + 1)))
+        # all valid, and the memory is there: apply
+        if ring is not None:
             if self.in_segment:
                 self._send_seg_end(self.last_sent_fno + 1, True)
             self.ep = new_ep
-            self._alloc_ring()
+            self._set_ring(*ring)
+            ring = None
+            gc.collect()
         if "shift" in cfg:
             self.cap.shift = cfg["shift"]
         if "sensitivity" in cfg:

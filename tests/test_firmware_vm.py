@@ -292,3 +292,51 @@ print("RESULT", before, after, a.cap.running, a.led.state)
     _, before, after, running, led = [l for l in out.splitlines() if l.startswith("RESULT")][0].split()
     assert int(before) > 1000, out
     assert int(after) == 0 and running == "False" and led == "3", out  # 3 = STATE_MUTED
+
+
+def test_config_that_does_not_fit_in_ram_changes_nothing_and_the_app_keeps_running():
+    """Issue 12 item 7: without PSRAM a big pre-roll ring may not fit. The new ring is allocated before the old one
+    is dropped; a MemoryError is a bad config (error frame, old settings and ring kept), never a dead app."""
+    prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
+    out = run_vm(f"""
+import sys, gc, json, profile, app, wire
+from link import BoardLink
+class Sink:
+    def __init__(self): self.types = []
+    def write(self, buf, off, n): pass
+    def readinto(self, b): return 0
+a = app.App(profile.validate({prof!r}), BoardLink(sys.stdin.buffer, Sink()))
+errs = []
+acks = []
+a.link.error = lambda code, about, text: errs.append((code, text))
+a._ack = lambda mtype, seq, data=b"": acks.append(mtype)
+a.streaming = True
+a._start_capture()
+for i in range(100):
+    a.step()
+ring0, cfg0 = a.ring, a.config()
+big = {{"preroll_ms": 2000, "min_speech_ms": 1000}}   # ~96 KB of ring
+gc.collect()
+fill = []
+try:
+    while gc.mem_free() > 60000:                      # leave too little for the new ring, even once the old one goes
+        fill.append(bytearray(2048))
+except MemoryError:
+    pass
+body = bytearray(json.dumps(big).encode())
+a.on_command(wire.CMD_CONFIG, 1, memoryview(body), len(body))
+fill = None
+gc.collect()
+for i in range(100):
+    a.step()                                          # the app still runs
+print("RESULT", len(errs), len(acks), a.ring is ring0, a.config() == cfg0, a.frames_captured)
+print("ERRS", errs)
+body = bytearray(json.dumps({{"preroll_ms": 1000, "min_speech_ms": 500}}).encode())
+a.on_command(wire.CMD_CONFIG, 2, memoryview(body), len(body))   # with the memory back a big ring is accepted
+print("AFTER", len(acks), a.config()["preroll_ms"], a.ring_n, errs[1:], gc.mem_free())
+""", paths=(FAKES, FIRMWARE), sim_config={"wav": _speech_wav(), "fast": True, "mute_pin": 7})
+    res = [l for l in out.splitlines() if l.startswith("RESULT")][0].split()
+    assert res[1:5] == ["1", "0", "True", "True"], out
+    assert "memory" in [l for l in out.splitlines() if l.startswith("ERRS")][0], out
+    after = [l for l in out.splitlines() if l.startswith("AFTER")][0].split()
+    assert after[1:3] == ["1", "1000"] and int(after[3]) == 150, out
