@@ -55,47 +55,97 @@ def describe_wav(path):
     return None
 
 
-def read_wav(path):
-    """Return (samples int16 ndarray, rate, channels) for a PCM16 WAV, or raise BadInput with the reason.
-
-    Refused with one line that names what the file is and how to convert it: empty files, other encodings (float,
-    24-bit, A-law, ...), and truncated files (a data chunk shorter than its header says: a copy or recording that
-    was cut off; its times would run past the real end)."""
+def open_wav(path):
+    """Open a PCM16 WAV for reading in blocks: (wave reader, rate, channels, frames), or BadInput with the reason
+    (the same refusals as read_wav, truncation included). The caller closes the reader."""
     p = Path(path)
     if not p.exists():
         raise BadInput(f"{path}: no such file")
     if p.is_dir():
         raise BadInput(f"{path}: is a directory, not a WAV file")
+    f = None
     try:
-        if p.stat().st_size == 0:
+        size = p.stat().st_size
+        if size == 0:
             raise BadInput(f"{path}: is empty (0 bytes), not a WAV file")
-        with wave.open(str(p), "rb") as w:
-            ch, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
-            raw = w.readframes(n)
+        f = open(p, "rb")
+        w = wave.open(f, "rb")
+        ch, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
+        data_at = f.tell()   # wave stops at the start of the data chunk
     except (wave.Error, EOFError, RuntimeError, ValueError, struct.error) as e:
+        if f is not None:
+            f.close()
         what = describe_wav(p)
         if what:
             raise BadInput(f"{path}: {what}, which hushmic does not read (16-bit PCM WAV only); "
                            f"{sox_hint(path)}") from None
         raise BadInput(f"{path}: not a readable PCM WAV file ({e or 'truncated or malformed header'})") from None
     except OSError as e:
+        if f is not None:
+            f.close()
         raise BadInput(f"{path}: cannot read ({e.strerror or e})") from None
     if width != 2:
+        f.close()
         raise BadInput(f"{path}: {8 * width}-bit PCM, {rate} Hz, {ch} channel(s); hushmic reads 16-bit PCM: "
                        f"{sox_hint(path)}")
     if ch < 1 or rate <= 0:
+        f.close()
         raise BadInput(f"{path}: invalid WAV header (channels={ch}, rate={rate})")
     frame = 2 * ch
     claimed = n * frame
-    if len(raw) < claimed and claimed < _STREAMING_SIZE - frame:
+    held = max(0, size - data_at)
+    if held < claimed and claimed < _STREAMING_SIZE - frame:
+        f.close()
         raise BadInput(f"{path}: truncated: its header promises {n / rate:.2f} s of audio but the file holds "
-                       f"{len(raw) // frame / rate:.2f} s (a cut-off copy or recording?); copy it again, or rewrite "
+                       f"{held // frame / rate:.2f} s (a cut-off copy or recording?); copy it again, or rewrite "
                        f"the header: sox --ignore-length '{path}' out.wav")
-    usable = len(raw) // frame * frame
+    return _Closing(w, f), rate, ch, min(n, held // frame)   # a streaming header: what the file holds
+
+
+class _Closing:
+    """A wave reader that also closes the file it reads."""
+
+    def __init__(self, w, f):
+        self.w, self.f = w, f
+
+    def readframes(self, n):
+        return self.w.readframes(n)
+
+    def close(self):
+        self.w.close()
+        self.f.close()
+
+
+def frames_to_array(raw, ch):
+    """PCM16 bytes of `ch` interleaved channels -> int16 array ((n,) mono, (n, ch) otherwise); a torn last frame
+    is dropped."""
+    usable = len(raw) // (2 * ch) * (2 * ch)
     x = np.frombuffer(raw[:usable], dtype="<i2").astype(np.int16)
-    if ch > 1:
-        x = x.reshape(-1, ch)
-    return x, rate, ch
+    return x.reshape(-1, ch) if ch > 1 else x
+
+
+def to_mono(x):
+    """(n, ch) int16 -> (n,) int16, the channels averaged (mono passes through)."""
+    x = np.asarray(x)
+    return x.astype(np.int32).mean(axis=1).astype(np.int16) if x.ndim == 2 else x
+
+
+def read_wav(path):
+    """Return (samples int16 ndarray, rate, channels) for a PCM16 WAV, or raise BadInput with the reason.
+
+    Refused with one line that names what the file is and how to convert it: empty files, other encodings (float,
+    24-bit, A-law, ...), and truncated files (a data chunk shorter than its header says: a copy or recording that
+    was cut off; its times would run past the real end)."""
+    w, rate, ch, n = open_wav(path)
+    try:
+        raw = w.readframes(n)
+    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error) as e:
+        raise BadInput(f"{path}: not a readable PCM WAV file ({e or 'truncated or malformed header'})") from None
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror or e})") from None
+    finally:
+        w.close()
+    return frames_to_array(raw, ch), rate, ch
 
 
 def read_wav_strict(path):
@@ -109,8 +159,7 @@ def read_wav_strict(path):
 def load_speech(path):
     """Any PCM16 WAV as 16 kHz mono int16: stereo is averaged, other rates are resampled. Empty -> BadInput."""
     x, rate, ch = read_wav(path)
-    if ch > 1:
-        x = x.astype(np.int32).mean(axis=1).astype(np.int16)
+    x = to_mono(x)
     if len(x) == 0:
         raise BadInput(f"{path}: the WAV file holds no audio")
     if rate != RATE:
@@ -129,12 +178,8 @@ def resample(x, rate_in, rate_out):
         return np.clip(np.round(x), -32768, 32767).astype(np.int16)
 
     def lowpass(sig, cutoff, rate):
-        ratio = rate / (2.0 * cutoff)                    # >= 1
-        half = int(min(512, max(16, round(8 * ratio))))
-        n = np.arange(-half, half + 1)
-        fc = cutoff / rate
-        h = 2 * fc * np.sinc(2 * fc * n) * np.blackman(2 * half + 1)
-        h /= h.sum()
+        h = lowpass_kernel(cutoff, rate)
+        half = len(h) // 2
         if len(sig) < len(h):
             return np.convolve(sig, h, mode="full")[half:half + len(sig)]
         return np.convolve(sig, h, mode="same")
@@ -148,6 +193,17 @@ def resample(x, rate_in, rate_out):
     if rate_out > rate_in:
         y = lowpass(y, cutoff, rate_out)
     return np.clip(np.round(y), -32768, 32767).astype(np.int16)
+
+
+def lowpass_kernel(cutoff, rate):
+    """The resampler's windowed-sinc low-pass (Blackman), odd length, unit DC gain (also used block by block,
+    host_tools/longfile.py)."""
+    ratio = rate / (2.0 * cutoff)                    # >= 1
+    half = int(min(512, max(16, round(8 * ratio))))
+    n = np.arange(-half, half + 1)
+    fc = cutoff / rate
+    h = 2 * fc * np.sinc(2 * fc * n) * np.blackman(2 * half + 1)
+    return h / h.sum()
 
 
 def write_wav(path, samples, rate=RATE):
