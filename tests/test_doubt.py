@@ -86,3 +86,12 @@ def test_cue_words_heard_badly_before_a_value_are_kept():
 def test_a_garbled_first_name_before_a_surname_joins_it():
     ws, pcm, red = run("text:.9 a:.3 kenquil:.4 okonkwo:.9 that:.9 i'm:.9 late:.9")
     assert "kenquil" not in red.redacted
+
+
+@pytest.mark.parametrize("spec", [
+    "text:.9 dad:.3 that:.9 i'm:.9 on:.9 my:.9 way:.9",               # a relative is no name, however badly heard
+    "peter:.9 has:.9 asthma:.9 so:.3 cancel:.5 her:.9 gym:.9 class:.9",  # a condition is whole: the sentence goes on
+])
+def test_doubt_does_not_run_past_what_a_value_can_be(spec):
+    ws, pcm, red = run(spec)
+    assert "dad" in red.redacted or "cancel" in red.redacted, red.redacted

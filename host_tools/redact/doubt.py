@@ -9,14 +9,15 @@ redacted, in the text and the audio alike, when it sits in a PII context:
 - after a cue ("my number is ...", "call ...", and the medication cues below, "take my ..."): the run of doubtful
   words right after it, past confidently heard link words ("is", "it's"), gets the cue's type;
 - next to a detected value: a run of up to MAX_RUN doubtful words directly after a span joins it (a surname's garbled
-  half, the rest of a postcode), and before a name (a garbled first name); before any other value stand its cue words
+  half, the rest of a postcode; not after a condition or an age, which are whole), and before a name (a garbled first name); before any other value stand its cue words
   ("my routing number is"), which noise makes doubtful too, so nothing before it is taken;
 - inside a value: at most MAX_GAP words between two spans of one type are redacted with them when each of them is
   doubtful or a number word ("[PHONE] for [PHONE]").
 
 Cue words ("number", "code", "password" ...) are never doubtful: they are what makes the context. Closed-class words
 (pronouns, articles, prepositions, conjunctions) are never doubtful on their own: "call mom" heard
-as "call them on" must not get a tag; nor is a number word a doubtful name, place or condition ("call nine one one").
+as "call them on" must not get a tag; nor is a number word a doubtful name, place or condition ("call nine one one"),
+nor a relative a doubtful name ("text dad").
 Nothing outside a PII context is touched, so a no-PII sentence stays untagged.
 """
 from .audio import word_offsets
@@ -42,6 +43,12 @@ double triple for to""".split())
 
 
 WORDY_TYPES = frozenset(("PERSON", "LOCATION", "MEDICAL"))  # values made of words, never of number words
+# a value of these types is whole once detected (a condition, an age): what follows it is the rest of the sentence
+# ("asthma | so cancel her gym class"), not more of the value
+NO_TRAILING_TYPES = frozenset(("MEDICAL", "AGE"))
+# relatives are not PII ("text dad", "call mom"), however badly heard
+RELATION_WORDS = frozenset("""mom mum mommy mummy mother dad daddy father wife husband son daughter brother sister
+grandma grandpa granny grandmother grandfather aunt uncle cousin niece nephew boss partner kids baby""".split())
 
 
 # where a medicine or condition is expected: a drug name the recogniser garbled ("lisinopril" -> "lies and upper lap
@@ -64,6 +71,8 @@ def _doubt_cue_positions(words):
 
 
 def _fits(w, typ):
+    if typ == "PERSON" and w.word in RELATION_WORDS:
+        return False
     return not (typ in WORDY_TYPES and w.word in NUMBER_WORDS)
 
 
@@ -119,8 +128,8 @@ def doubt_spans(words, spans, span_cls):
     # next to a detected value
     for i, j, typ in ranges:
         m = j
-        while m < n and m - j < MAX_RUN and covered[m] is None and doubtful(words[m], NEAR_CONFIDENCE, _at(words, m + 1)) \
-                and _fits(words[m], typ):
+        while typ not in NO_TRAILING_TYPES and m < n and m - j < MAX_RUN and covered[m] is None \
+                and doubtful(words[m], NEAR_CONFIDENCE) and _fits(words[m], typ):
             m += 1
         add(j, m, typ)
         k = i
