@@ -2,8 +2,9 @@
 import re
 from dataclasses import dataclass
 
-from .lexicon import (CORRECTIONS, DIGIT_HOMOPHONES, DIGIT_WORDS, FILLERS, FUNCTION_WORDS, LETTER_NAMES, LETTERS,
-                      NATO, NUMBER_JOINERS, REPEATERS, SCALES, TEENS, TENS, VALUE_STOP)
+from .lexicon import (AFTER_POSSESSIVE, CORRECTIONS, DIGIT_HOMOPHONES, DIGIT_WORDS, FILLERS, FUNCTION_WORDS, HESITATIONS,
+                      LETTER_NAMES, LETTERS, MONTHS, NATO, NUMBER_JOINERS, ORDINALS, POSSESSIVES, REPEATERS, SCALES, TEENS, TENS,
+                      UNITS, VALUE_STOP)
 from .numbers import is_number_word, spoken_groups
 
 _TOKEN = re.compile(r"\S+")
@@ -17,6 +18,44 @@ _FOLD = {**{ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe
          **{ord(c): None for c in "\u200b\u200c\u200d\u2060\ufeff\u00ad"}, ord("\u2019"): "'"}
 # a pronoun or article right after a spelled code is not part of it ("... zero four i said", "... nine a day")
 _NOT_CODE_AFTER_I = frozenset("and please thanks thank okay ok so then".split())
+_HESITATION_INDEX = {}
+for _h in sorted(HESITATIONS, key=len, reverse=True):
+    _HESITATION_INDEX.setdefault(_h[0], []).append(_h)
+_MAX_HESITATION = 8  # tokens of hesitation between two groups of one number
+
+
+_SUBJECTS = {"i": "work", "we": "work", "they": "work", "he": "works", "she": "works"}
+_NUMBERISH = frozenset(DIGIT_WORDS) | frozenset(TEENS) | frozenset(TENS)
+# after a plural heard for "X is"/"X's", what shows the speaker meant the possessive: "my numbers SEVEN ...",
+# "my birthdays MARCH ninth", "my names JOHN"
+_PLURAL_CUE_NEXT = {"number's": _NUMBERISH, "birthday's": MONTHS | frozenset(ORDINALS) | {"the", "on", "is"},
+                    "email's": frozenset(), "password's": frozenset()}
+
+
+def _hear_cues(words):
+    """Put back cue words that a recogniser misheard, where the neighbours show which word was meant (in place).
+
+    "my sun is five" -> son; "i worked at X" -> work; "i leave in grand rapids" -> live (not before a time: "i leave
+    in ten minutes", "in the morning", "in april"); "my numbers seven ..." -> number's; "my birthdays march ninth"
+    -> birthday's. One token for one token, so offsets stay; no other word is touched."""
+    n = len(words)
+    for k in range(1, n):
+        w, p = words[k], words[k - 1]
+        nx = words[k + 1] if k + 1 < n else ""
+        if p in POSSESSIVES and w in AFTER_POSSESSIVE:
+            r = AFTER_POSSESSIVE[w]
+            need = _PLURAL_CUE_NEXT.get(r)
+            if need is None or nx in need or (r == "name's" and nx and nx not in FUNCTION_WORDS and
+                                               nx not in ("are", "were")):
+                words[k] = r
+        elif w == "worked" and p in _SUBJECTS and nx in ("at", "in", "for", "on"):
+            words[k] = _SUBJECTS[p]
+        elif w == "leave" and p in ("i", "we", "they") and nx in ("in", "on", "near") and k + 2 < n:
+            after = words[k + 2]
+            if after and after not in FUNCTION_WORDS and after not in UNITS and after not in MONTHS and \
+                    not is_number_word(after) and after not in ("a", "an", "the", "few", "couple", "half") and \
+                    not after.endswith("day"):
+                words[k] = "live"
 
 
 @dataclass(frozen=True)
@@ -45,6 +84,7 @@ class Doc:
             self.ends.append(m.end())
             self.words.append(w)
         self.n = len(self.words)
+        _hear_cues(self.words)
         self.wordset = frozenset(self.words + [w[:-2] for w in self.words if w.endswith("'s")])
         self._runs = {}
         self._nf = None
@@ -142,6 +182,19 @@ class Doc:
                 last = j
                 continue
             w = self.words[j]
+            if last - i >= 2:
+                # "six one seven, hold on, four four two, let me check, ...": the number goes on after a hesitation
+                h = self._hesitation_end(j)
+                if h > j and self.is_core(h, letters, homophones, nato) and \
+                        not (self.w(h) in ("one",) and self.w(h + 1) in ("sec", "second", "moment")):
+                    j = h
+                    continue
+            # "seven k and d four four one": in a code with letters, "and" is the letter n misheard
+            if letters and w == "and" and any(len(self.words[k]) == 1 and self.words[k] in LETTERS
+                                              for k in range(i, j)) and self.is_core(j + 1, letters, homophones, nato):
+                j += 1
+                last = j
+                continue
             # spelling aid: "b as in boy"
             if letters and w == "as" and self.w(j + 1) == "in" and j + 2 < self.n and last == j:
                 j += 3
@@ -192,6 +245,23 @@ class Doc:
                 continue
             yield i, j
             i = j
+
+    def _hesitation_end(self, j):
+        """Index after a stretch of hesitation phrases, fillers and pauses starting at j (at most _MAX_HESITATION
+        tokens); j itself when there is none."""
+        k = j
+        while k < self.n and k - j < _MAX_HESITATION:
+            w = self.words[k]
+            if not w or w in FILLERS:
+                k += 1
+                continue
+            for h in _HESITATION_INDEX.get(w, ()):
+                if tuple(self.words[k:k + len(h)]) == h and k + len(h) - j <= _MAX_HESITATION:
+                    k += len(h)
+                    break
+            else:
+                break
+        return k
 
     def digits(self, i, j, homophones=False):
         return "".join(s for s, _, _ in spoken_groups(self.words[i:j], homophones) if s != "<fix>")

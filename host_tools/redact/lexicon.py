@@ -25,7 +25,17 @@ REPEATERS = {"double": 2, "triple": 3, "treble": 3}
 FILLERS = _s("uh um er erm ah eh hmm hm mm uhm umm uhh")
 # words that start a self-correction inside a number ("five five six, no, sorry, five five seven")
 CORRECTIONS = _s("no sorry actually wait oops mean")
-NUMBER_JOINERS = _s("dash hyphen slash colon")  # "five five five dash one two one two"
+NUMBER_JOINERS = _s("dash hyphen slash colon")
+# what people say between the groups of a number they read out ("nine oh four, hold on, six six two, let me check,
+# ..."; "four five three two, right, six six one eight, okay, ..."): part of the number when more of it follows
+HESITATIONS = [tuple(p.split()) for p in """hold on|hang on|hold on a second|hang on a sec|wait|wait a second|
+wait a sec|wait a minute|wait a moment|just a second|just a sec|just a moment|just a minute|give me a second|
+give me a sec|bear with me|let me check|let me see|let me think|let me look|let me just check|let me find it|
+let me get it|let me double check|let me read it|i'll read it|i think|i believe|got that|got it|you got that|
+did you get that|have you got that|are you getting this|yeah|yes|yep|right|okay|ok|alright|all right|so|and|then|
+and then|next|after that|sorry|where was i|is that right|ready|you ready|good|still there|are you still there|
+the next part is|the next bit is|the rest is|and the rest is|next part|then it's|and it's|it's|that's|like|um|uh|
+ah|er|erm|hmm|mhm|uh huh|oh boy|one sec|one second|one moment""".replace("\n", " ").split("|")]  # "five five five dash one two one two"
 
 ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
@@ -63,6 +73,7 @@ and but so because then please thanks thank okay ok also plus or when while unti
 today tonight tomorrow yesterday now later right soon asap this next last for with to from by about
 come pick call text tell send let can could would will should is are was were i i'm my me you your
 gonna wanna gotta lemme kinda sorta yeah yep nope nah alright cuz
+he she we they he's she's we're they're hes shes
 """)
 # relationship and role words: never a private person's name ("call mom", "text my wife")
 RELATIONS = _s("""
@@ -224,3 +235,13 @@ geneva vienna berlin dublin milan siena valencia alexandria cairo lima santiago 
 tucson mesa tulsa wichita omaha boise laramie casper cheyenne billings missoula fargo sioux topeka provo ogden
 kenya chad niger jamaica albania bolivia argentina china america africa asia europe
 """)
+
+# ---------------------------------------------------------------- what a recogniser mishears in a cue
+# A cue word heard as a near word ("my SUN is five", "i WORKED at ...", "my BIRTHDAYS march ninth", "i LEAVE in
+# ..."). Doc puts the cue word back where the words around it show which was meant (see doc._hear_cues); the other
+# words of the text are never changed.
+AFTER_POSSESSIVE = {"sun": "son", "suns": "sons", "sun's": "son's", "sonny": "son", "dotter": "daughter",
+                    "doter": "daughter", "daughtor": "daughter", "dotter's": "daughter's", "doughter": "daughter",
+                    "wive": "wife", "wifes": "wife's", "adress": "address", "addres": "address", "e-mail": "email",
+                    "numbers": "number's", "names": "name's", "birthdays": "birthday's", "emails": "email's", "passwords": "password's"}
+POSSESSIVES = _s("my our his her your their")

@@ -12,6 +12,9 @@ _AGE_NEG_NEXT = UNITS | MATH_WORDS | frozenset("away behind ahead late early sho
                                                "floor level point more less too".split())
 
 
+_FRACTIONS = [tuple(f.split()) for f in ("and a half", "and a quarter", "and three quarters", "and a bit")]
+
+
 class AgeRecognizer(Recognizer):
     """"i'm thirty two years old", "my son is five", "she turns eight", "a sixty five year old woman"."""
     entity = "AGE"
@@ -52,7 +55,15 @@ class AgeRecognizer(Recognizer):
                 res.append(Result(i, j, "AGE", 0.7, self.name))  # "my daughter, who is seven, ..."
             elif p1.endswith("'s") and p1[:-2] in RELATIONS and p2 in ("my", "our", "his", "her"):
                 res.append(Result(i, j, "AGE", 0.8, self.name))
-        return res
+        return [self._fraction(doc, r) for r in res]
+
+    @staticmethod
+    def _fraction(doc, r):
+        """"seventy AND A HALF", "six and three quarters": the fraction is part of the age."""
+        for t in _FRACTIONS:
+            if doc.phrase_at(r.j, t):
+                return Result(r.i, r.j + len(t), r.type, r.score, r.source)
+        return r
 
 
 def _looks_name(w):

@@ -189,7 +189,7 @@ def value_after(doc, k, mode, max_links=4):
 
 _LINK_VERBS = frozenset("is are was were 's ends ending end it's reads says".split())
 _GAP_STOP = frozenset("and but so or because then please".split())
-_DATE_EXTRA = frozenset("the of slash dash and oh".split())
+_DATE_EXTRA = frozenset("the of slash dash and oh on".split())  # "nineteen seventy nine ON april second"
 
 
 _DATE_WORDS = frozenset("""monday tuesday wednesday thursday friday saturday sunday christmas xmas eve day new year's

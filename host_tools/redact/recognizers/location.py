@@ -64,6 +64,10 @@ def place_value(doc, i, max_len=9):
     return (i, last)
 
 
+# the last word of a named institution ("lincoln elementary", "saint mary's hospital", "the grand hotel")
+INSTITUTIONS = frozenset("""elementary school academy college university hospital clinic center centre hotel inn motel
+church library prison jail base campus daycare preschool nursery kindergarten institute hall hospice infirmary
+prep high middle seminary lodge resort hostel apartments towers tower building plaza mall""".split())
 _MY_PLACES = frozenset("""office gym school house home apartment flat dorm hotel work job workplace studio shop store
 church clinic campus building condo cabin farm practice company business restaurant bakery salon college university
 daycare nursery kindergarten""".split())
@@ -126,6 +130,18 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
                 v = place_value(doc, i + 2)
                 if v:
                     res.append(Result(v[0], v[1], "LOCATION", 0.8, self.name))
+        for i in range(1, doc.n - 2):
+            # "my daughter is at lincoln elementary", "my husband's in grand rapids": where a relative is now
+            w = doc.words[i]
+            if doc.words[i - 1] in ("my", "our", "his", "her") and (w in RELATIONS or w.endswith("'s") and
+                                                                     w[:-2] in RELATIONS):
+                k = i + 1 if w.endswith("'s") else (i + 2 if doc.words[i + 1] in ("is", "was", "are", "were")
+                                                    else None)
+                if k is not None and doc.w(k) in ("at", "in") and not doc.w(k + 1) in RELATIONS:
+                    v = place_value(doc, k + 1)
+                    if v and (_placeish(doc, v) or doc.words[v[1] - 1] in INSTITUTIONS and v[1] - v[0] >= 2) and \
+                            not is_number_word(doc.words[v[0]]):
+                        res.append(Result(v[0], v[1], "LOCATION", 0.8, self.name))
         for i in range(doc.n - 3):
             if doc.words[i] in ("i'm", "im") and doc.words[i + 1] in ("a", "an") and doc.words[i + 3] in ("at", "in"):
                 v = place_value(doc, i + 4)

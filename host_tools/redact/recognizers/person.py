@@ -1,7 +1,7 @@
 """Private people's names: census lists, cue words, spelled names."""
 
 from ..doc import Result
-from ..lexicon import (BRANDS, FILLERS, FUNCTION_WORDS, LETTERS, MEDIA_CUES, MEDICAL_HEADS, MEDICAL_TERMS, MONTHS,
+from ..lexicon import (BRANDS, FILLERS, FUNCTION_WORDS, LETTER_NAMES, LETTERS, MEDIA_CUES, MEDICAL_HEADS, MEDICAL_TERMS, MONTHS,
                        NATO, PLACE_NAMES, RELATIONS, TITLES, UNITS, US_STATES, VALUE_STOP)
 from ..names import english_words, first_names, last_names
 from ..numbers import is_number_word
@@ -23,7 +23,15 @@ _NAME_INTRO = [tup(c) for c in ("this is", "my name is", "my name's", "name is",
                                  "add", "send", "write to", "write", "named", "called", "whose name is", "say hi to",
                                  "say hello to", "wish", "happy birthday to", "happy birthday", "last name is",
                                  "surname is", "first name is", "family name is", "middle name is", "spelled",
-                                 "spelt", "last name's", "surname's", "first name's")]
+                                 "spelt", "last name's", "surname's", "first name's", "surname", "last name",
+                                 "first name", "family name", "under the name", "under the name of",
+                                 "in the name of", "reservation under", "booked under", "booking under",
+                                 "table under", "order under", "it's under", "put it under", "name on the account is",
+                                 "the name on it is", "name on the card is")]
+# what may sit between a name and its spelling: "novak, THAT'S n o v a k", "dunleavy AS IN delta uniform ..."
+_SPELLING_LINKS = [tup(c) for c in ("that's spelled", "thats spelled", "it's spelled", "its spelled", "spelled",
+                                    "spelt", "that's", "thats", "it's", "its", "that is", "as in", "spelled as",
+                                    "which is", "like", "so")]
 _NOT_NAME = FUNCTION_WORDS | RELATIONS | VALUE_STOP | UNITS | MONTHS | MEDIA_CUES | BRANDS | FILLERS | frozenset(
     """monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night noon midnight
     everyone everybody back home work office mom dad god siri alexa google cortana lights light music timer alarm
@@ -237,4 +245,25 @@ class PersonRecognizer(Recognizer):
                                               for k in range(i + 1, j))):
                     continue
                 add(i, 0.7, "person_name_list")
+        self._spelling_after(doc, res)
         return res
+
+    @staticmethod
+    def _spelling_after(doc, res):
+        """A name is often spelled right after it is said ("my surname is novak, that's n o v a k"; "whitcombe,
+        whiskey hotel india ..."): letters or spelling-alphabet words after a name are the name too."""
+        for r in list(res):
+            k = r.j
+            while doc.w(k) in FILLERS:
+                k += 1
+            for t in _SPELLING_LINKS:
+                if doc.phrase_at(k, t):
+                    k += len(t)
+                    break
+            while doc.w(k) in FILLERS:
+                k += 1
+            j = doc.run(k, letters=True, nato=True)
+            spelled = [w for w in doc.words[k:j] if w and w not in FILLERS]
+            if len(spelled) >= 3 and all(len(w) == 1 and w in LETTERS or w in NATO or w in LETTER_NAMES
+                                         for w in spelled):
+                res.append(Result(k, j, "PERSON", 0.85, "person_spelled"))
