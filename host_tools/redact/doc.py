@@ -1,5 +1,7 @@
 """Tokenised text with the helpers every recognizer shares: number runs, spelled codes, value slots after cues."""
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .lexicon import (AFTER_POSSESSIVE, CORRECTIONS, DIGIT_HOMOPHONES, DIGIT_WORDS, FILLERS, FUNCTION_WORDS, HESITATIONS,
@@ -12,10 +14,29 @@ _TOKEN = re.compile(r"\S+")
 _RESTART = frozenset("i mean wrong that's it's start again over scratch that redo rather correction let me".split())
 _DIGITS_SEP = re.compile(r"\+?\d[\d().\-/]*\d")
 _STRIP = re.compile(r"^[^\w@']+|[^\w@']+$")
-# typed text: every kind of dash inside a written number is a hyphen ("555\u2013867\u20135309"), invisible characters
-# inside a word are dropped ("em\u200bily"), a curly apostrophe is straight; offsets still point into the original text
-_FOLD = {**{ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"},
-         **{ord(c): None for c in "\u200b\u200c\u200d\u2060\ufeff\u00ad"}, ord("\u2019"): "'"}
+# Typed text (redact-text) is not only ASCII. Every dash or minus sign inside a written number is a hyphen
+# ("555\u2013867\u20135309"); invisible format characters inside a word are dropped: zero-width spaces and joiners,
+# soft hyphens, byte-order marks, and the bidirectional marks that phones put around copied numbers ("\u202a+1 555 ...");
+# other apostrophes are "'"; NFKC makes full-width letters and digits plain. Offsets still point into the original text.
+_APOSTROPHES = frozenset("\u2018\u2019\u02bc\uff07")
+_MINUSES = frozenset("\u2212\u2796\u02d7\u2043")  # minus signs that Unicode does not file as dashes (Pd)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fold_char(c):
+    if c in _APOSTROPHES:
+        return "'"
+    cat = unicodedata.category(c)
+    if cat == "Pd" or c in _MINUSES:
+        return "-"
+    return "" if cat == "Cf" else c
+
+
+def fold(w):
+    """A non-ASCII token in the form the lexicon and the number reader expect (see the comment above _APOSTROPHES)."""
+    return unicodedata.normalize("NFKC", "".join(map(_fold_char, w))).lower()
+
+
 # a pronoun or article right after a spelled code is not part of it ("... zero four i said", "... nine a day")
 _NOT_CODE_AFTER_I = frozenset("and please thanks thank okay ok so then".split())
 _HESITATION_INDEX = {}
@@ -76,8 +97,10 @@ class Doc:
         self.starts, self.ends, self.words = [], [], []
         for m in _TOKEN.finditer(text):
             w = m.group().lower()
+            if not w.isascii():
+                w = fold(w)
             if not w.isalnum():
-                w = _STRIP.sub("", w.translate(_FOLD))
+                w = _STRIP.sub("", w)
                 if _DIGITS_SEP.fullmatch(w):  # written digits from a recogniser that formats numbers: 555-123-4567
                     w = re.sub(r"\D", "", w)
             self.starts.append(m.start())
