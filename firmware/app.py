@@ -73,6 +73,7 @@ class App:
         self.probe_peak = 0
         self.mute = MuteSwitch(profile, self._on_mute_edge)
         self._mute_reported = False
+        self._on_command = self.on_command  # bound once: self.on_command would allocate a bound method per loop
         self.led.show(wire.STATE_MUTED if self.mute.muted else wire.STATE_IDLE)
 
     def _new_ring(self, ring_frames):
@@ -192,15 +193,15 @@ class App:
         else:
             kernels.pcm_pack(b, _AUDIO_OFF, slot, _FRAME)
             n = _PCM_BYTES
-        self.link.send(wire.MSG_AUDIO, wire.AUDIO_HDR + n)
-        self.frames_sent += 1
-        self.last_sent_fno = fno
+        if self.link.send(wire.MSG_AUDIO, wire.AUDIO_HDR + n, self.mute):  # re-checked with no branch before the write
+            self.frames_sent += 1
+            self.last_sent_fno = fno
 
     def step(self):
         """Capture and process one frame. Allocation-free; the heap-lock test runs exactly this."""
         slot = self.slots[self.ring_pos]
         lost = self.cap.read(slot)
-        if self.mute.muted or not self.cap.running:
+        if lost < 0 or self.mute.muted:  # stopped, or the switch went on during the read
             return
         if lost:
             self.drops += lost
@@ -394,7 +395,7 @@ class App:
 
     def service(self):
         """Everything between frames: host commands, the mute switch, heartbeat, probe. Cheap when idle."""
-        self.link.poll(self.on_command)
+        self.link.poll(self._on_command)
         m = self.mute
         if m.muted:
             if not self._mute_reported:

@@ -48,20 +48,30 @@ class Capture:
 
     def stop(self):
         """Stop the clock and make SCK and WS inputs: a driven clock line can power a mic through its inputs."""
-        if self.i2s is not None:
-            try:
-                self.i2s.deinit()
-            finally:
-                self.i2s = None
+        i2s = self.i2s  # taken first: the mute IRQ (soft, between any two bytecodes) may call stop() too
+        self.i2s = None
+        if i2s is not None:
+            i2s.deinit()
         machine.Pin(self.p["sck"], machine.Pin.IN)
         machine.Pin(self.p["ws"], machine.Pin.IN)
         kernels.fill(self.raw, RAW_BYTES)
 
     def read(self, out):
-        """Read one frame into out (int16 array of 160). Returns frames lost to an overrun before it (usually 0)."""
-        n = self.i2s.readinto(self.raw_mv)
-        while n < RAW_BYTES:  # blocking I2S fills the buffer; this is a guard for short reads
-            n += self.i2s.readinto(self.raw_mv[n:])
+        """Read one frame into out (int16 array of 160). Returns frames lost to an overrun before it (usually 0),
+        or -1 when the capture was stopped under it (out is then untouched): the mute IRQ is soft on esp32 and can
+        run stop() between any two bytecodes, so self.i2s may be None here, or deinit'd (readinto raises OSError)."""
+        i2s = self.i2s
+        if i2s is None:
+            return -1
+        try:
+            n = i2s.readinto(self.raw_mv)
+            while n < RAW_BYTES:  # blocking I2S fills the buffer; this is a guard for short reads
+                n += i2s.readinto(self.raw_mv[n:])
+        except OSError:
+            return -1
+        if self.i2s is None:  # stopped while reading: what was read is from before the mute, but drop it
+            kernels.fill(self.raw, RAW_BYTES)
+            return -1
         kernels.convert(self.raw, FRAME, out, self.shift, self.dc)
         now = self._ticks_us()
         self.slack_us += self._ticks_diff(now, self.last_us) - FRAME_US

@@ -35,17 +35,28 @@ class BoardLink:
         self.rx_errors = 0
 
     # ---- transmit ------------------------------------------------------------------------------------------
-    def send(self, mtype, payload_len):
-        """Send the payload already written at self.body[HEADER_LEN:]. Allocation-free."""
+    def send(self, mtype, payload_len, gate=None):
+        """Send the payload already written at self.body[HEADER_LEN:]. Allocation-free. Returns True if sent.
+
+        gate: an object whose `muted` turns True from a soft IRQ (the mute switch). It is read in the same
+        expression as the write, with no branch in between: MicroPython runs scheduled IRQ handlers only at
+        branches and loop edges, so a handler that ran before the write is always seen, and the frame dropped
+        (its sequence number is not used)."""
         wire.put_header(self.body, mtype, self.seq, self.ts_fn() if self.ts_fn else 0)
-        self.seq = (self.seq + 1) & 0xFFFF
         n = wire.HEADER_LEN + payload_len
         c = kernels.crc16(self.body, n)
         self.body[n] = c & 0xFF
         self.body[n + 1] = c >> 8
         m = kernels.cobs_encode(self.body, n + wire.CRC_LEN, self.out)
-        self._write(self.out, 0, m)
-        self.tx_frames += 1
+        if gate is None:
+            self._write(self.out, 0, m)
+            ok = 1
+        else:
+            ok = not gate.muted
+            self._write(self.out, 0, m * ok)  # (no branch between the read of gate.muted and the write)
+        self.seq = (self.seq + ok) & 0xFFFF
+        self.tx_frames += ok
+        return ok
 
     def send_bytes(self, mtype, data, prefix=None):
         """Send a small payload: optional prefix bytes, then data (str or bytes). Allocates; not for audio."""

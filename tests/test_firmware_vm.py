@@ -340,3 +340,71 @@ print("AFTER", len(acks), a.config()["preroll_ms"], a.ring_n, errs[1:], gc.mem_f
     assert "memory" in [l for l in out.splitlines() if l.startswith("ERRS")][0], out
     after = [l for l in out.splitlines() if l.startswith("AFTER")][0].split()
     assert after[1:3] == ["1", "1000"] and int(after[3]) == 150, out
+
+
+STRESS_SCRIPT = """
+import sys, _thread, micropython, profile, app, wire, time
+prof = profile.validate({prof})
+st = {{"muted": False, "leaks": 0, "audio": 0, "unmutes": 0}}   # counted as frames are written (no growing log)
+class Sink:
+    def write(self, buf, off, n):
+        if not n:
+            return
+        t = link.body[1]
+        if t == wire.MSG_AUDIO:
+            st["audio"] += 1
+            if st["muted"]:
+                st["leaks"] += 1
+        elif t == wire.MSG_MUTE and link.body[wire.HEADER_LEN] == 0:
+            st["muted"] = False
+            st["unmutes"] += 1
+    def readinto(self, b): return 0
+from link import BoardLink
+link = BoardLink(sys.stdin.buffer, Sink())
+a = app.App(prof, link)
+a.streaming = True
+a._start_capture()
+class Done(Exception): pass
+fired = [0]
+def irq(_):
+    # the switch's soft IRQ, as esp32 delivers it: scheduled, run between any two bytecodes of the main loop
+    fired[0] += 1
+    st["muted"] = True
+    a.mute._irq(a.mute.pin)
+stop = [False]
+def helper():
+    x = {seed}
+    while not stop[0]:
+        x = (x * 1103515245 + 12345) & 0x3FFFFFFF
+        for i in range(2000 + (x >> 12) % 60000):   # a random wait, in this thread's bytecodes
+            pass
+        try:
+            micropython.schedule(irq, 0)
+        except RuntimeError:
+            pass
+_thread.start_new_thread(helper, ())
+class Wdt:                     # the loop feeds it every iteration: it ends the run after the last IRQ
+    def feed(self):
+        if fired[0] >= {n_irq}:
+            raise Done()
+try:
+    a.run(Wdt())               # the real main loop
+except Done:
+    pass
+finally:
+    stop[0] = True
+print("RESULT", fired[0], st["unmutes"], st["audio"], st["leaks"])
+"""
+
+
+def test_mute_irq_at_arbitrary_bytecode_boundaries_never_crashes_or_leaks():
+    """Issue 12 item 8: esp32 pin IRQs are soft. A helper thread schedules the mute handler at random moments, so it
+    runs between arbitrary bytecodes of the real main loop (App.run): the app must survive every one, and no audio
+    frame may be written between the handler and the next unmute."""
+    prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
+    out = run_vm(STRESS_SCRIPT.format(prof=repr(prof), n_irq=300, seed=12345), paths=(FAKES, FIRMWARE),
+                 sim_config={"wav": _speech_wav(), "fast": True, "pace": 1000, "mute_pin": 7}, timeout=180)
+    _, irqs, unmutes, audio, leaks = [l for l in out.splitlines() if l.startswith("RESULT")][0].split()
+    assert int(irqs) >= 300 and int(unmutes) >= 50, out   # the switch really went on and off many times
+    assert int(audio) > 300, out                          # while speech was being sent
+    assert int(leaks) == 0, out

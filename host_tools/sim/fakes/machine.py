@@ -9,6 +9,8 @@ sys.path.extend(_saved)
 
 import time  # the fake virtual clock
 
+import micropython
+
 import _simcfg
 
 PinBase = _m.PinBase
@@ -128,7 +130,12 @@ class Pin(PinBase):
         if (prev == 1 and v == 0 and self._trigger & Pin.IRQ_FALLING) or (
             prev == 0 and v == 1 and self._trigger & Pin.IRQ_RISING
         ):
-            self._handler(self)
+            # esp32 pin IRQs are soft: machine_pin.c schedules the handler (mp_sched_schedule), which then runs
+            # at the caller's next branch or loop edge, between any two of its bytecodes. A full queue loses it.
+            try:
+                micropython.schedule(self._handler, self)
+            except RuntimeError:
+                pass
 
 
 class I2S:
@@ -179,10 +186,9 @@ class I2S:
     def readinto(self, buf):
         _poll_pins()
         nslots = len(buf) // 4
-        if not self._active:  # deinit'd from an IRQ while this read was pending
-            for i in range(len(buf)):
-                buf[i] = 0
-            return len(buf)
+        if not self._active:
+            # as on the chip: deinit deletes the channel, and i2s_channel_read on it fails (check_esp_err)
+            raise OSError(22)
         # pace: real-time mode waits until the audio has "arrived"; fast mode moves the clock
         t_end = self._t + nslots * 1000 // 16
         if time._fast:
