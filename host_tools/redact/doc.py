@@ -49,7 +49,7 @@ _SUBJECTS = {"i": "work", "we": "work", "they": "work", "he": "works", "she": "w
 _NUMBERISH = frozenset(DIGIT_WORDS) | frozenset(TEENS) | frozenset(TENS)
 # after a plural heard for "X is"/"X's", what shows the speaker meant the possessive: "my numbers SEVEN ...",
 # "my birthdays MARCH ninth", "my names JOHN"
-_PLURAL_CUE_NEXT = {"number's": _NUMBERISH, "birthday's": MONTHS | frozenset(ORDINALS) | {"the", "on", "is"},
+_PLURAL_CUE_NEXT = {"number's": _NUMBERISH, "son's": _NUMBERISH, "husband's": _NUMBERISH, "birthday's": MONTHS | frozenset(ORDINALS) | {"the", "on", "is"},
                     "email's": frozenset(), "password's": frozenset()}
 
 

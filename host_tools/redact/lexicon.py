@@ -35,7 +35,9 @@ let me get it|let me double check|let me read it|i'll read it|i think|i believe|
 did you get that|have you got that|are you getting this|yeah|yes|yep|right|okay|ok|alright|all right|so|and|then|
 and then|next|after that|sorry|where was i|is that right|ready|you ready|good|still there|are you still there|
 the next part is|the next bit is|the rest is|and the rest is|next part|then it's|and it's|it's|that's|like|um|uh|
-ah|er|erm|hmm|mhm|uh huh|oh boy|one sec|one second|one moment""".replace("\n", " ").split("|")]  # "five five five dash one two one two"
+ah|er|erm|hmm|mhm|uh huh|oh boy|one sec|one second|one moment|again|let me read it again|let me say that again|
+let me say it again|i'll say it again|i'll read it again|read it again|say it again|one more time|from the top|
+once more|let me start over|start over|to repeat|i repeat|that's""".replace("\n", " ").split("|")]  # "five five five dash one two one two"
 
 ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
@@ -162,7 +164,9 @@ concerta warfarin coumadin eliquis xarelto plavix prednisone steroids antibiotic
 azithromycin doxycycline cipro viagra cialis epipen ozempic wegovy mounjaro truvada prep antidepressants
 antidepressant antipsychotics chemotherapy biopsy mastectomy transplant pacemaker vasectomy hysterectomy
 thyroid hypothyroidism hyperthyroidism kidney dyspraxia tourette's tourettes cystic fibrosis sclerosis
-hemorrhoids psoriatic lactose gluten
+hemorrhoids psoriatic lactose gluten afib a-fib
+asthmatic epileptic anemic anaemic arthritic schizophrenic anorexic bulimic dyslexic hypertensive psychotic suicidal
+paraplegic quadriplegic immunocompromised diabetics migrainous insulin-dependent
 atenolol metoprolol propranolol carvedilol hydrochlorothiazide furosemide lasix spironolactone montelukast singulair
 cetirizine zyrtec loratadine claritin fexofenadine allegra ibuprofen tylenol acetaminophen paracetamol advil
 naproxen aleve pantoprazole nexium esomeprazole ranitidine famotidine pepcid rosuvastatin crestor pravastatin
@@ -199,8 +203,11 @@ MEDICAL_PHRASES = [
     "iron deficiency", "vitamin d deficiency", "long covid", "std test", "hiv positive", "hay fever",
     "chronic fatigue", "carpal tunnel", "restless legs", "cerebral palsy", "spina bifida", "muscular dystrophy",
     "broken arm", "broken leg", "broken wrist", "broken ankle", "broken hip", "broken rib", "torn acl",
-    "sexually transmitted", "mental health", "substance abuse", "drinking problem", "blood pressure", "blood sugar",
+    "sexually transmitted", "a fib", "atrial fib", "mental health", "substance abuse", "drinking problem", "blood pressure", "blood sugar",
 ]
+# conditions people spell out by their letters ("she has m s", "he was diagnosed with a d h d")
+MEDICAL_ABBREVIATIONS = _s("ms adhd add ptsd ocd copd ibs hiv aids gerd uti pcos als std sti ckd chf cf mnd cfs me "
+                           "tbi gad mdd bpd dvt ra sle")
 MEDICAL_HEADS = _s("cancer disease disorder syndrome infection deficiency allergy allergies intolerance failure "
                    "attack attacks condition fever pain injury surgery fracture stones problems palsy degeneration "
                    "dysfunction replacement transplant")
@@ -242,6 +249,6 @@ kenya chad niger jamaica albania bolivia argentina china america africa asia eur
 # words of the text are never changed.
 AFTER_POSSESSIVE = {"sun": "son", "suns": "sons", "sun's": "son's", "sonny": "son", "dotter": "daughter",
                     "doter": "daughter", "daughtor": "daughter", "dotter's": "daughter's", "doughter": "daughter",
-                    "wive": "wife", "wifes": "wife's", "adress": "address", "addres": "address", "e-mail": "email",
+                    "wive": "wife", "wifes": "wife's", "sons": "son's", "husbands": "husband's", "adress": "address", "addres": "address", "e-mail": "email",
                     "numbers": "number's", "names": "name's", "birthdays": "birthday's", "emails": "email's", "passwords": "password's"}
 POSSESSIVES = _s("my our his her your their")

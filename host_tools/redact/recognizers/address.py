@@ -3,8 +3,8 @@
 """
 
 from ..doc import Result
-from ..lexicon import (FUNCTION_WORDS, LETTERS, MATH_WORDS, ORDINALS, STREET_TYPES, TENS, UNITS, UNIT_WORDS,
-                       US_STATES, VALUE_STOP)
+from ..lexicon import (FUNCTION_WORDS, LETTERS, MATH_WORDS, ORDINALS, PLACE_NAMES, STREET_TYPES, TENS, UNITS,
+                       UNIT_WORDS, US_STATES, VALUE_STOP)
 from ..names import english_words
 from ..numbers import is_number_word
 from .base import CueValueRecognizer, Recognizer, cue_type_before
@@ -63,11 +63,13 @@ class AddressRecognizer(Recognizer):
                 u = doc.run(end + 1, letters=True, nato=False)
                 if u > end + 1:
                     end = u
-            # city / state: proper nouns (not dictionary words) or state names, up to three
-            c = end
-            while c < doc.n and c - end < 3:
+            # city / state: proper nouns (not dictionary words) or state names, up to three; also after "in"
+            # ("forty two elm street IN springfield")
+            c0 = end + 1 if doc.w(end) == "in" else end
+            c = c0
+            while c < doc.n and c - c0 < 3:
                 w = doc.words[c]
-                if w in US_STATES or (w not in eng and w not in _NAME_BLOCK and not is_number_word(w)
+                if w in US_STATES or w in PLACE_NAMES or (w not in eng and w not in _NAME_BLOCK and not is_number_word(w)
                                       and not w.endswith("'s")):
                     c += 1
                     continue
@@ -79,7 +81,8 @@ class AddressRecognizer(Recognizer):
                     c += 1
                     continue
                 break
-            end = c
+            if c > c0:
+                end = c
             # a city that is also a word ("savannah", "reading") before a zip code or at the end of the utterance
             k = end
             while k < doc.n and k - end < 2 and doc.words[k].isalpha() and doc.words[k] not in _NAME_BLOCK and \

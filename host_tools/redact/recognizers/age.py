@@ -12,6 +12,7 @@ _AGE_NEG_NEXT = UNITS | MATH_WORDS | frozenset("away behind ahead late early sho
                                                "floor level point more less too".split())
 
 
+_HEDGES = frozenset("nearly almost about just only barely already still now over under like exactly".split())
 _FRACTIONS = [tuple(f.split()) for f in ("and a half", "and a quarter", "and three quarters", "and a bit")]
 
 
@@ -30,12 +31,15 @@ class AgeRecognizer(Recognizer):
                 continue
             nxt, nxt2 = doc.w(j), doc.w(j + 1)
             if nxt in ("years", "year", "yrs", "yr", "months", "month", "weeks", "week") and nxt2 in (
-                    "old", "of", "olds") or nxt in ("year-old", "years-old"):
+                    "old", "of", "olds", "sold", "ol", "older") or nxt in ("year-old", "years-old"):
                 if nxt2 == "of" and doc.w(j + 2) != "age":
                     continue
                 res.append(Result(i, j, "AGE", 0.85, self.name))
                 continue
-            p3, p2, p1 = doc.prevs(i, 3)
+            h = i
+            while doc.w(h - 1) in _HEDGES and h - i > -2:
+                h -= 1  # "she's NEARLY eleven", "he's ONLY two", "i'm ALMOST forty"
+            p3, p2, p1 = doc.prevs(h, 3)
             if nxt in UNITS or nxt in MATH_WORDS or (nxt in _AGE_NEG_NEXT and p1 not in ("turns", "turned",
                                                                                           "turning")):
                 continue

@@ -27,6 +27,24 @@ def tup(s):
     return tuple(s.split())
 
 
+# adverbs people put inside a cue phrase: "we JUST moved to", "i CURRENTLY live in", "i'm STILL at"
+CUE_ADVERBS = frozenset("just recently finally currently actually now still also really already originally".split())
+
+
+def match_loose(doc, i, phrase):
+    """End index of `phrase` matched at token i with cue adverbs allowed between its words, else None."""
+    if doc.w(i) != phrase[0]:
+        return None
+    k = i + 1
+    for p in phrase[1:]:
+        while doc.w(k) in CUE_ADVERBS and doc.w(k) != p and k - i < len(phrase) + 3:
+            k += 1
+        if doc.w(k) != p:
+            return None
+        k += 1
+    return k
+
+
 class Recognizer:
     """Base: `analyze(doc, ctx)` -> list of Result. `entity` names the type it finds."""
     entity = ""

@@ -52,6 +52,10 @@ class EmailRecognizer(Recognizer):
                 saw_dot = True
                 j += 1
                 continue
+            if len(w) == 1 and j + 1 < doc.n and doc.words[j + 1] not in VALUE_STOP and \
+                    doc.words[j + 1] not in FUNCTION_WORDS:
+                j += 1  # a provider split by the recogniser: "a cloud" (icloud), "g mail", "e mail"
+                continue
             if w in FUNCTION_WORDS and w not in EMAIL_TLDS or w in VALUE_STOP and w not in EMAIL_TLDS:
                 break
             if saw_dot and w in EMAIL_TLDS:
@@ -76,6 +80,11 @@ class EmailRecognizer(Recognizer):
                 continue
             if is_number_word(w) and w not in ("a",):
                 start = k
+                k -= 1
+                continue
+            if w in ("a", "i") and (start is None or len(doc.words[start]) == 1) and k > 0 and \
+                    len(doc.words[k - 1]) == 1 and doc.words[k - 1] not in ("a", "i"):
+                start = k  # a spelled local part: "d r o s s i at outlook dot com"
                 k -= 1
                 continue
             if w in ("a", "i") and start is not None and (k == 0 or doc.words[k - 1] in _EMAIL_STOP):

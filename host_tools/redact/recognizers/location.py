@@ -6,7 +6,7 @@ from ..doc import Result
 from ..lexicon import FUNCTION_WORDS, RELATIONS, STREET_TYPES, UNITS, VALUE_STOP
 from ..names import english_words
 from ..numbers import is_number_word
-from .base import Recognizer, tup
+from .base import Recognizer, match_loose, tup
 
 
 _LOC_CONNECT = frozenset("of on in at near the de la".split())
@@ -98,7 +98,7 @@ i'm staying in|we're staying in|my office is|my workplace is|i'm based in|we're 
 i'm located in|lives at|lives near|lives on|studies at|studies in|study at|teaches at|
 stays at|i'm parked outside|parked outside|parked at|parked on|i'm waiting at|i'm waiting outside|waiting outside|
 i'm standing at|i'm standing outside|i'm stuck at|i'm stuck on|
-meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|attends|i'm staying near
+meet me at|i'm parked at|from home in|i'm home in|we're home in|i'm back home in|i'm parked on|i'm outside|born in|go to|goes to|attend|attends|i'm staying near
 """.replace("\n", "").split("|") if c.strip()]
 
     def _after_cues(self, doc, res):
@@ -163,9 +163,9 @@ meet me at|i'm parked at|i'm parked on|i'm outside|born in|go to|goes to|attend|
         eng = english_words()
         for i, w in enumerate(doc.words):
             for t in self.by_first.get(w, ()):
-                if not doc.phrase_at(i, t):
+                k = match_loose(doc, i, t)
+                if k is None:
                     continue
-                k = i + len(t)
                 if t[-1] in ("go", "goes", "attend", "attends") or t in (("go", "to"), ("goes", "to")):
                     # "my kids go to X", "my daughter attends X": only with a person before
                     before = set(doc.words[max(0, i - 3):i])

@@ -1,7 +1,8 @@
 """Conditions, medications and treatments attributed to a person; the "blood type" cue slot."""
 
 from ..doc import Result
-from ..lexicon import BRANDS, FUNCTION_WORDS, MEDICAL_HEADS, MEDICAL_PHRASES, MEDICAL_TERMS, RELATIONS, VALUE_STOP
+from ..lexicon import (BRANDS, FUNCTION_WORDS, LETTERS, MEDICAL_ABBREVIATIONS, MEDICAL_HEADS, MEDICAL_PHRASES,
+                       MEDICAL_TERMS, RELATIONS, VALUE_STOP)
 from ..names import english_words, first_names
 from ..numbers import is_number_word
 from .base import CueValueRecognizer, Recognizer, tup
@@ -28,6 +29,13 @@ _MED_SLOT_AFTER = frozenset("prescription prescriptions medication medications m
                             "injection injections shot shots refill capsules drops cream patch".split())
 
 
+# a relative is a specific person ("grandpa's on warfarin"); professions are not ("what does a doctor prescribe")
+_FAMILY = RELATIONS - frozenset("""doctor dentist nurse therapist pharmacy pharmacist vet teacher lawyer mechanic
+electrician plumber office home work school team support reception receptionist assistant family everyone everybody
+someone somebody anyone anybody nobody""".split())
+_HAS = frozenset("has have had got with diagnosed".split())
+
+
 class MedicalRecognizer(Recognizer):
     """Conditions, medications and treatments attributed to a person ("i have migraines", "peter has asthma",
     "refill my metformin", "diagnosed with ..."). General questions ("symptoms of the flu") are left alone."""
@@ -47,7 +55,8 @@ class MedicalRecognizer(Recognizer):
         eng, fn = english_words(), first_names()
         strong_personal = bool(doc.wordset & {"i", "my", "me", "i'm", "i've", "im", "ive", "he", "she", "his", "her",
                                                "he's", "she's", "diagnosed", "has", "have", "our", "their", "got"})
-        if not strong_personal and not any(r.type == "PERSON" for r in ctx.results):
+        relative = any(w in _FAMILY or w.endswith("'s") and w[:-2] in _FAMILY for w in doc.words)
+        if not strong_personal and not relative and not any(r.type == "PERSON" for r in ctx.results):
             return []
         if ctx.general_health and not (doc.wordset & {"my", "i", "i'm", "i've", "im", "ive", "has", "his", "her", "he",
                                                        "she"}):
@@ -57,6 +66,15 @@ class MedicalRecognizer(Recognizer):
         while i < doc.n:
             w = doc.words[i]
             hit = None
+            if len(w) == 1 and w in LETTERS and doc.w(i - 1) in _HAS | {"my", "his", "her", "of", "for", "from"}:
+                # a condition spelled by its letters: "she has m s", "diagnosed with a d h d"
+                j = i
+                while j < doc.n and j - i < 5 and len(doc.words[j]) == 1 and doc.words[j] in LETTERS:
+                    j += 1
+                if j - i >= 2 and "".join(doc.words[i:j]) in MEDICAL_ABBREVIATIONS:
+                    res.append(Result(i, j, "MEDICAL", 0.75, self.name))
+                    i = j
+                    continue
             for p in self.PHRASE_INDEX.get(w, ()):
                 if doc.phrase_at(i, p):
                     hit = (i, i + len(p))

@@ -70,6 +70,11 @@ _SURNAME_BLOCK = frozenset("""back later now again right away instead first then
 maybe tomorrow tonight today morning afternoon evening night weekend mobile cell work home office speaker
 speakerphone video voice direct directly immediately soon anyway yet still next last monday tuesday wednesday
 thursday friday saturday sunday know""".split())
+# surnames that a recogniser writes as a word ("grace right" for wright, "tom white"); a surname only after a name
+# and when the word does not go with what follows ("call kevin right away", "text sam right now")
+_WORD_SURNAMES = frozenset("right write rite".split())
+_AFTER_RIGHT = frozenset("""away now back there here after before when then this that as on at in to so and please
+back thanks now""".split())
 _NAME_NEVER = frozenset("home office work everyone everybody someone somebody back mobile cell".split())
 _CONTACT_BOOK = frozenset("contacts contact phonebook favorites favourites".split())
 _GIVING = frozenset("send sent give gave message text email write forward reply say talk speak ship deliver mail "
@@ -137,7 +142,8 @@ class PersonRecognizer(Recognizer):
             j = i + 1
             if doc.words[i].endswith("'s"):
                 return j
-            while j < doc.n and j - i < 3 and surname(doc.words[j]):
+            while j < doc.n and j - i < 3 and (surname(doc.words[j]) or doc.words[j] in _WORD_SURNAMES and
+                                                   doc.w(j + 1) not in _AFTER_RIGHT and j + 1 < doc.n):
                 j += 1
                 if doc.words[j - 1].endswith("'s"):
                     return j
@@ -220,6 +226,15 @@ class PersonRecognizer(Recognizer):
                         if t[-1] in ("i'm", "am", "im", "it's", "its") and (base(w) in eng and base(w) not in fn):
                             break
                         strong = True
+                        break
+            if not strong and p1 in ("is", "was", "'s") and i >= 3:
+                # "the name ON THE BOOKING is yusuf demir", "the name for the reservation is ..."
+                for k in range(i - 2, max(-1, i - 7), -1):
+                    if doc.words[k] in ("name", "names"):
+                        strong = doc.w(k - 1) not in ("user", "screen", "account", "maiden", "pet's", "street",
+                                                      "company", "business", "wifi", "network", "file")
+                        break
+                    if doc.words[k] in VALUE_STOP or doc.words[k] in _SUBJECT_VERBS:
                         break
             if strong and media and p1 not in _CONTACT_VERBS and p1 not in TITLES:
                 strong = w in fn and w not in eng and not ctx.knowledge
