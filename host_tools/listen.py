@@ -107,13 +107,16 @@ class BoardState:
 
 class Listener:
     def __init__(self, boards, emit, pipeline=None, store=None, save_audio_len=None, multi=False, say=None,
-                 turn_gap_s=DEFAULT_GAP_S, realtime=True):
+                 turn_gap_s=DEFAULT_GAP_S, realtime=True, release_raw=None):
         """boards: list of (name, port, offset_fn, config); offset_fn None for a real board.
         emit(event_dict) is called from the main thread and the pipeline worker (serialised by a lock).
         turn_gap_s: segments of a board at most this far apart are transcribed and redacted as one turn.
         realtime: the boards' clocks run at wall-clock pace, so the host's clock may close a turn too (a quiet board
         sends a heartbeat only once a second). False for a simulated board run faster than real time, whose pauses
-        only its own timeline can measure: a host busy with ASR must not close a turn early."""
+        only its own timeline can measure: a host busy with ASR must not close a turn early.
+        release_raw: write received audio unredacted to the saved-audio buffer when there is no pipeline. Only when the
+        user asked for no transcription (--no-transcribe); when ASR is merely unavailable nothing is written, because
+        the user asked for redacted audio. Default: True exactly when pipeline is None."""
         self.q = queue.Queue()
         self.emit_raw = emit
         self._emit_lock = threading.Lock()
@@ -132,6 +135,7 @@ class Listener:
         self.audio_out = np.zeros(save_audio_len, dtype=np.int16) if save_audio_len else None
         self.turns = TurnAssembler(self._turn_closed, gap_s=turn_gap_s)
         self.realtime = realtime
+        self.release_raw = (pipeline is None) if release_raw is None else bool(release_raw)
         self.latencies = collections.deque(maxlen=KEEP_RECENT)  # turn closed -> its utterances saved, seconds
         self.fatal = None
         self.utterances = collections.deque(maxlen=KEEP_RECENT)  # (board, segment, start, end, truncated)
@@ -518,7 +522,7 @@ class Listener:
         self.latencies.append(time.monotonic() - turn.t_closed)
 
     def _finish_segment(self, b, u, pcm, res):
-        out_pcm = pcm
+        out_pcm = pcm if self.release_raw else None
         if res is not None and res.error:
             # fail closed: nothing of this utterance is emitted, written or stored, only the fact that it failed
             self.emit(b.name, "error", u.end, message=f"segment {u.segment}: {res.error}")

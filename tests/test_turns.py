@@ -279,3 +279,18 @@ def test_a_fast_simulated_board_closes_turns_only_on_its_own_timeline():
     lst.pump(0.01)
     assert lst.turns.pending("sim0") is None
     lst.shutdown()
+
+
+def test_no_raw_audio_is_saved_when_transcription_was_wanted_but_is_unavailable():
+    # ASR missing: the listener runs without a pipeline, but the user asked for redacted audio: none is released
+    lst, b, events = _listener(None, save_len=2 * RATE)
+    lst.release_raw = False
+    _speak(lst, b, 10, 30)
+    lst.shutdown()
+    assert not lst.audio_out.any()
+    # --no-transcribe: the user asked for the received audio as it is
+    lst, b, events = _listener(None, save_len=2 * RATE)
+    assert lst.release_raw is True
+    _speak(lst, b, 10, 30)
+    lst.shutdown()
+    assert lst.audio_out.any()

@@ -136,7 +136,8 @@ def run(args):
     try:
         lst = Listener([(sb.name, sb.port, lambda: sb.timeline_offset, None)],
                        emit_json if args.json else view.event, pipeline=pipeline, store=store, multi=False,
-                       say=(lambda m: None) if args.json else view.line, realtime=not args.fast)
+                       say=(lambda m: None) if args.json else view.line, realtime=not args.fast,
+                       release_raw=args.no_transcribe)
         b = lst.boards[sb.name]
         # stop the board once the last sentence (plus hangover) has been heard, before the recording runs out
         sents = meta.get("sentences") or []

@@ -124,7 +124,8 @@ def run(args):
             pipeline.describe()  # raises when no ASR backend is installed
         except (ImportError, HushmicError) as e:
             pipeline = None
-            say(f"hushmic listen: transcription unavailable ({e}); continuing without transcripts")
+            say(f"hushmic listen: transcription unavailable ({e}); continuing without transcripts"
+                + ("; --save-audio gets no speech (nothing could be redacted)" if args.save_audio else ""))
     store = None
     if not args.no_store:
         from ..store import Store
@@ -188,7 +189,7 @@ def _listen(args, durations, pipeline, store):
         lst = Listener(boards, emit, pipeline=pipeline, store=store,
                        save_audio_len=int(durations[0] * audio_io.RATE) if args.save_audio else None,
                        multi=multi, say=lambda m: say(("\r\x1b[K" if live else "") + m),
-                       realtime=not (sims and args.fast),
+                       realtime=not (sims and args.fast), release_raw=args.no_transcribe,
                        **({"turn_gap_s": args.turn_gap} if args.turn_gap is not None else {}))
         if not args.json:
             say(f"hushmic listen: {pipeline.describe() if pipeline is not None else 'transcription off'}; "
