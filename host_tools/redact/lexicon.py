@@ -37,7 +37,9 @@ and then|next|after that|sorry|where was i|is that right|ready|you ready|good|st
 the next part is|the next bit is|the rest is|and the rest is|next part|then it's|and it's|it's|that's|like|um|uh|
 ah|er|erm|hmm|mhm|uh huh|oh boy|one sec|one second|one moment|again|let me read it again|let me say that again|
 let me say it again|i'll say it again|i'll read it again|read it again|say it again|one more time|from the top|
-once more|let me start over|start over|to repeat|i repeat|that's""".replace("\n", " ").split("|")]  # "five five five dash one two one two"
+once more|let me start over|start over|to repeat|i repeat|that's|let me look it up|look it up|let me pull it up|
+pull it up|let me grab it|let me grab my card|let me get my card|let me find my card|where is it|here it is|here we go|
+bear with me a second|hang on a second|hold on a second|hold on a sec|hang on a sec|one sec""".replace("\n", " ").split("|")]  # "five five five dash one two one two"
 
 ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
@@ -138,7 +140,9 @@ montana nebraska nevada hampshire jersey mexico york carolina dakota ohio oklaho
 island tennessee texas utah vermont virginia washington wisconsin wyoming
 """)
 
-EMAIL_TLDS = _s("com org net edu gov io co uk us ca de fr au info biz me ai app dev ie nz in es it nl")
+EMAIL_TLDS = _s("""com org net edu gov mil int io co uk us ca de fr au info biz me ai app dev ie nz in es it nl mx br ar
+cl pe jp cn kr sg hk tw ph th vn za ng ke eg ru pl cz se dk fi ch pt gr tr il ae sa pk lk tv xyz online
+site tech store shop cloud live email name pro mobi ly gg fm tk""")
 EMAIL_PROVIDERS = _s("gmail googlemail yahoo hotmail outlook live icloud me aol proton protonmail gmx mail "
                      "yandex zoho fastmail hey msn comcast verizon")
 EMAIL_JOINERS = _s("dot underscore dash hyphen period point")
@@ -203,7 +207,8 @@ MEDICAL_PHRASES = [
     "iron deficiency", "vitamin d deficiency", "long covid", "std test", "hiv positive", "hay fever",
     "chronic fatigue", "carpal tunnel", "restless legs", "cerebral palsy", "spina bifida", "muscular dystrophy",
     "broken arm", "broken leg", "broken wrist", "broken ankle", "broken hip", "broken rib", "torn acl",
-    "sexually transmitted", "a fib", "atrial fib", "mental health", "substance abuse", "drinking problem", "blood pressure", "blood sugar",
+    "sexually transmitted", "a fib", "atrial fib", "lactose intolerant", "gluten intolerant", "lactose intolerance",
+    "gluten intolerance", "mental health", "substance abuse", "drinking problem", "blood pressure", "blood sugar",
 ]
 # conditions people spell out by their letters ("she has m s", "he was diagnosed with a d h d")
 MEDICAL_ABBREVIATIONS = _s("ms adhd add ptsd ocd copd ibs hiv aids gerd uti pcos als std sti ckd chf cf mnd cfs me "

@@ -1,7 +1,7 @@
 """The age of a specific person: "i'm thirty two", "my son is five", "she turns eight"."""
 
 from ..doc import Result
-from ..lexicon import MATH_WORDS, RELATIONS, UNITS
+from ..lexicon import MATH_WORDS, MONTHS, RELATIONS, UNITS
 from ..names import english_words, first_names
 from .base import Recognizer
 
@@ -31,7 +31,7 @@ class AgeRecognizer(Recognizer):
                 continue
             nxt, nxt2 = doc.w(j), doc.w(j + 1)
             if nxt in ("years", "year", "yrs", "yr", "months", "month", "weeks", "week") and nxt2 in (
-                    "old", "of", "olds", "sold", "ol", "older") or nxt in ("year-old", "years-old"):
+                    "old", "of", "olds", "sold", "ol", "older", "young") or nxt in ("year-old", "years-old"):
                 if nxt2 == "of" and doc.w(j + 2) != "age":
                     continue
                 res.append(Result(i, j, "AGE", 0.85, self.name))
@@ -39,10 +39,13 @@ class AgeRecognizer(Recognizer):
             h = i
             while doc.w(h - 1) in _HEDGES and h - i > -2:
                 h -= 1  # "she's NEARLY eleven", "he's ONLY two", "i'm ALMOST forty"
-            p3, p2, p1 = doc.prevs(h, 3)
+            p5, p4, p3, p2, p1 = doc.prevs(h, 5)
+            if p2 == "law" and p3 == "in" and p4 in RELATIONS:
+                p3, p2 = p5, p4  # "my sister in law is fifty"
+            later = nxt == "in" and (nxt2 in MONTHS or nxt2 in ("the", "a")) and p1 in ("be", "turn", "turns")
             if nxt in UNITS or nxt in MATH_WORDS or (nxt in _AGE_NEG_NEXT and p1 not in ("turns", "turned",
-                                                                                          "turning")):
-                continue
+                                                                                          "turning") and not later):
+                continue  # ... but "i'll be sixty IN JUNE" is an age
             if p1 in _AGE_SUBJECT or (p1 == "am" and p2 == "i") or (p1 == "is" and p2 in ("he", "she")):
                 res.append(Result(i, j, "AGE", 0.75, self.name))
             elif p1 in ("turns", "turned", "turning", "aged", "age", "ages") or p1 == "turn" and p2 in (

@@ -58,6 +58,7 @@ _KNOWLEDGE_PHRASES = (" tell me about ", " how tall is ", " how old is ", " how 
                       " look up ", " search for ", " google ", " wikipedia ", " information about ", " facts about ")
 
 
+_BOOKING_NEXT = frozenset("a an it me us the my our for in under them him her".split())
 _FIRST_PERSON = frozenset("i i'm i've i'd i'll im my mine we we're our".split())
 
 
@@ -67,7 +68,10 @@ class Context:
 
     def __init__(self, doc):
         ws = doc.wordset
-        self.media = bool(ws & MEDIA_CUES)
+        media = ws & MEDIA_CUES
+        if media == {"book"} and any(w == "book" and doc.w(k + 1) in _BOOKING_NEXT for k, w in enumerate(doc.words)):
+            media = ()  # "book it under the name ...", "book a table": the verb, not a book
+        self.media = bool(media)
         j = " " + " ".join(doc.words) + " "
         first_person = bool(ws & _FIRST_PERSON)
         self.knowledge = (bool(ws & KNOWLEDGE_CUES) or any(p in j for p in _KNOWLEDGE_PHRASES)) and not first_person
@@ -253,6 +257,8 @@ def words_value(doc, i, max_tokens=6):
     count = 0
     while j < doc.n and count < max_tokens:
         w = doc.words[j]
+        if j > i and w in ("i", "a") and not doc.is_core(j + 1, letters=True, homophones=True, nato=False):
+            break  # "the code is six six nine four I think", "... A bit long"
         if doc.is_core(j, letters=True, homophones=True, nato=False):
             j = max(doc.run(j, letters=True, homophones=True, nato=False), j + 1)
             count += 1

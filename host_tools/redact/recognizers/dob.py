@@ -9,5 +9,5 @@ def cue_recognizers():
     R = CueValueRecognizer
     return [
         R("DATE_OF_BIRTH", ["birthday", "birthday's", "bday", "b day", "born", "born on", "born in", "date of birth",
-                            "d o b", "dob", "birth date", "birthdate", "day of birth"], "date", 0.9),
+                            "d o b", "dob", "birth date", "birth day", "day of my birth", "birthdate", "day of birth"], "date", 0.9),
     ]

@@ -68,6 +68,27 @@ def place_value(doc, i, max_len=9):
 INSTITUTIONS = frozenset("""elementary school academy college university hospital clinic center centre hotel inn motel
 church library prison jail base campus daycare preschool nursery kindergarten institute hall hospice infirmary
 prep high middle seminary lodge resort hostel apartments towers tower building plaza mall""".split())
+_ROOMS = frozenset("room suite ward cabin bed unit apartment flat bay villa bungalow cottage chalet dorm".split())
+
+
+def room_value(doc, k):
+    """"room four twelve at the radisson", "suite nine": a numbered room, and the named place it is in."""
+    if doc.w(k) not in _ROOMS:
+        return None
+    j = doc.run(k + 1, letters=True, nato=False)
+    if j == k + 1:
+        return None
+    if doc.w(j) in ("at", "in", "of", "on") and doc.w(j + 1) == "the":
+        v = place_value(doc, j + 2)
+        if v and (_placeish(doc, v) or doc.words[v[1] - 1] in INSTITUTIONS):
+            return (k, v[1])
+    elif doc.w(j) in ("at", "in", "of", "on"):
+        v = place_value(doc, j + 1)
+        if v and _placeish(doc, v):
+            return (k, v[1])
+    return (k, j)
+
+
 _MY_PLACES = frozenset("""office gym school house home apartment flat dorm hotel work job workplace studio shop store
 church clinic campus building condo cabin farm practice company business restaurant bakery salon college university
 daycare nursery kindergarten""".split())
@@ -174,6 +195,10 @@ meet me at|i'm parked at|from home in|i'm home in|we're home in|i'm back home in
                     if doc.w(k) in ("bed", "sleep", "work", "the", "a"):
                         if doc.w(k) != "the":
                             break
+                room = room_value(doc, k)
+                if room:
+                    res.append(Result(room[0], room[1], "LOCATION", 0.88, self.name))
+                    break
                 if t in (("i'm", "in"), ("i", "am", "in"), ("born", "in")):
                     # "i'm in a meeting" is not a place: need a proper noun
                     if doc.w(k) in eng or doc.w(k) in FUNCTION_WORDS or is_number_word(doc.w(k)):

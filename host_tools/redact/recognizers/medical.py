@@ -92,6 +92,12 @@ class MedicalRecognizer(Recognizer):
                 if opened:
                     res.append(Result(opened[0], opened[1], "MEDICAL", 0.8, self.name))
                     i = opened[1]
+                    if doc.w(i) in ("and", "or") and doc.w(i + 1) not in FUNCTION_WORDS and \
+                            doc.w(i + 1) not in VALUE_STOP:
+                        more = place_value(doc, i + 1, max_len=3)  # "allergic to penicillin AND LATEX"
+                        if more:
+                            res.append(Result(more[0], more[1], "MEDICAL", 0.8, self.name))
+                            i = more[1]
                     continue
                 if hit is None and w in ("have", "has", "had", "got") and doc.w(i - 1) not in ("what", "do", "does"):
                     k = i + 1
