@@ -61,6 +61,7 @@ def test_confident_neighbours_are_kept():
 
 @pytest.mark.parametrize("spec", [
     "call:.9 them:.23 on:.46",                         # "call mom", misheard: closed-class words are no name
+    "text:.9 there:.30 that:.93 time:.86 on:.99 my:.99 way:.99",   # "text dad that i'm on my way", as Whisper base heard it
     "call:.9 nine:.3 one:.4 one:.4",                  # "call nine one one": number words are no name
     "play:.9 amazing:.4 grace:.45",                    # no cue: doubt alone never redacts
     "what's:.9 the:.9 weather:.35 like:.9 in:.9 boston:.9 tomorrow:.9",

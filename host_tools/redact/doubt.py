@@ -31,7 +31,8 @@ MAX_GAP = 2             # words between two same-type spans that may be filled
 CLOSED_CLASS = frozenset("""a an the this that these those it its i me my mine you your we us our they them their he him
 his she her hers and or but nor so if then than as at by for from in into of off on onto out over to up with without
 about after before under is are was were be been am do does did have has had will would can could shall should may
-might must not no yes oh okay ok um uh er hmm please thanks thank""".split())
+might must not no yes oh okay ok um uh er hmm please thanks thank there here where when what who whom whose which why
+how now then just also too very all any some each every both either neither other such same""".split())
 
 CUE_WORDS = frozenset("""number numbers code codes pin password passcode account routing sort serial imei id
 identification member license licence plate passport social security card ending expiry email e-mail address phone
