@@ -25,6 +25,8 @@ class Result:
     redacted_pcm: object = None
     audit: dict = field(default_factory=dict)
     error: str = None
+    turn: object = None    # the whole turn's redact.TimedRedaction (words, text, spans), shared by its segments
+    part: tuple = None     # (first sample, length) of this segment in the turn's joined audio
 
 
 def join_parts(parts, gaps, rate=16000):
@@ -88,8 +90,9 @@ def split_result(red, where, rate=16000):
 
 
 class Pipeline:
-    def __init__(self, backend=None, margin_ms=100, transcribe=True):
+    def __init__(self, backend=None, margin_ms=100, transcribe=True, model_dir=None):
         self.backend = backend
+        self.model_dir = model_dir
         self.margin_ms = margin_ms
         self.enabled = transcribe
         self._asr = None
@@ -119,14 +122,15 @@ class Pipeline:
             joined, where = join_parts(parts, gaps, rate)
             if len(joined) == 0:
                 return [Result() for _ in range(n)]
-            tr = self._asr.transcribe(joined, rate, backend=self.backend)
+            tr = self._asr.transcribe(joined, rate, backend=self.backend, model_dir=self.model_dir)
             red = self._redact.redact_timed(joined, rate, tr.words, margin_ms=self.margin_ms)
             out = []
             for (text, pcm, spans), (a, m) in zip(split_result(red, where, rate), where):
                 t0, t1 = a / rate, (a + m) / rate
                 audio_spans = [dict(s, t0=round(max(s["t0"], t0) - t0, 3), t1=round(min(s["t1"], t1) - t0, 3))
                                for s in red.audio_spans if s["t0"] < t1 and t0 < s["t1"]]
-                out.append(Result(tr.backend, text, pcm, self._redact.audit_record(spans, audio_spans)))
+                out.append(Result(tr.backend, text, pcm, self._redact.audit_record(spans, audio_spans),
+                                  turn=red, part=(a, m)))
             return out
         except Exception as e:  # fail closed: nothing of this turn is released
             log.warning("turn processing failed: %s", type(e).__name__)

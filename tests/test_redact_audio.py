@@ -161,8 +161,14 @@ def test_redact_command_writes_audio_and_json(fixture, tmp_path, monkeypatch, ca
     from hushmic.cli import main
 
     meta, pcm, words = fixture
-    fake = types.SimpleNamespace(backend="fixture", words=words, text=meta["text"])
-    monkeypatch.setattr(asr, "transcribe_file", lambda path, backend=None, **kw: fake, raising=False)
+
+    def fake(x, rate=16000, backend=None, **kw):   # a turn (frame-aligned cut of the file): the fixture's words in it
+        a = next(k for k in range(0, len(pcm) - len(x) + 1, 160) if np.array_equal(pcm[k:k + len(x)], x))
+        dt = a / 16000
+        ws = [type(w)(w.word, w.t0 - dt, w.t1 - dt, w.confidence, w.aligned) for w in words
+              if 0 <= w.t0 - dt and w.t1 - dt <= len(x) / 16000]
+        return types.SimpleNamespace(backend="fixture", words=ws, text=" ".join(w.word for w in ws))
+    monkeypatch.setattr(asr, "transcribe", fake)
     out = tmp_path / "out.wav"
     rc = main(["redact", str(FIX / "phone_sentence.wav"), "--out", str(out), "--json", "--mode", "silence"])
     assert rc == 0

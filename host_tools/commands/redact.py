@@ -32,40 +32,32 @@ def add_arguments(p):
 def run(args):
     import json
 
-    import numpy as np
-
-    from .. import audio_io
     from ..cli import emit_json, say
-    from ..redact import apply_tags, audit_record, redact_audio, redact_text
 
     if args.margin_ms < 0 or args.margin_ms > 2000:
         raise BadInput(f"--margin-ms {args.margin_ms:g}: must be between 0 and 2000")
     from ..outputs import check_output
 
     check_output(args.out, inputs=[args.wav], what="redacted audio")  # before minutes of ASR, not after
-    x, rate, ch = audio_io.read_wav(args.wav)
-    if ch > 1:
-        x = x.astype(np.int32).mean(axis=1).astype(np.int16)
-    if len(x) == 0:
-        raise BadInput(f"{args.wav}: the WAV file holds no audio")
-    from .. import asr  # imported lazily: the ASR backends are heavy
+    from ..longfile import Progress, WavStream, asr_warning, make_pipeline, process_file
 
-    transcript = asr.transcribe_file(args.wav, backend=args.backend)
-    words = list(transcript.words)
-    text = " ".join(w.word for w in words)
-    spans = redact_text(text)
-    out, audio_spans = redact_audio(x, rate, words, spans, margin_ms=args.margin_ms, mode=args.mode)
-    audio_io.write_wav(args.out, out, rate)
-    redacted = apply_tags(text, [{"start": a["start"], "end": a["end"], "type": a["type"]} for a in audio_spans]
-                          + [s for s in spans])
+    src = WavStream(args.wav)   # exit 2 for an unreadable file before the models load
+    pipe = make_pipeline(args.backend, margin_ms=args.margin_ms)
+    res = process_file(args.wav, pipe, out=args.out, mode=args.mode,
+                       progress=Progress(f"redact {args.wav}", src.duration))
+    if res.errors:
+        for e in res.errors:
+            say(f"warning: {e}")
     if args.audit:
-        say(json.dumps(audit_record(spans, audio_spans)))
+        say(json.dumps(res.audit()))
+    say(f"{args.wav}: {res.summary_line()} -> {args.out}")
     if args.json:
-        emit_json({"backend": transcript.backend, "text": text, "redacted": redacted, "margin_ms": int(args.margin_ms) if float(args.margin_ms).is_integer() else args.margin_ms,
-                   "spans": [{"type": a["type"], "t0": a["t0"], "t1": a["t1"], "start": a["start"], "end": a["end"]}
-                             for a in audio_spans],
-                   **({"asr_warning": transcript.warning} if getattr(transcript, "warning", None) else {})})
+        out = res.json_redact()
+        warning = asr_warning(args.backend, res.backend)
+        if warning:
+            out["asr_warning"] = warning
+        emit_json(out)
     else:
-        say(f"backend: {transcript.backend}; {len(audio_spans)} stretch(es) redacted -> {args.out}")
-        sys.stdout.write(redacted + "\n")
+        say(f"backend: {res.backend}")
+        sys.stdout.write(res.json_redact()["redacted"] + "\n")
     return 0

@@ -29,13 +29,23 @@ def add_arguments(p):
 
 def run(args):
     from ..cli import emit_json, say
-    from .. import asr
+    from ..longfile import Progress, WavStream, asr_warning, make_pipeline, process_file
 
     if args.aligned and not args.json:
         raise BadInput("--aligned needs --json")
-    t = asr.transcribe_file(args.wav, backend=args.backend, model_dir=args.model_dir)
+    src = WavStream(args.wav)   # exit 2 for an unreadable file before the models load
+    pipe = make_pipeline(args.backend, model_dir=args.model_dir)
+    res = process_file(args.wav, pipe, progress=Progress(f"transcribe {args.wav}", src.duration))
+    for e in res.errors:
+        say(f"warning: {e}")
+    say(f"{args.wav}: {res.summary_line(audio=False)}")
+    t = res.transcript()
     if args.json:
-        emit_json(t.to_json(with_aligned=args.aligned))
+        out = t.to_json(with_aligned=args.aligned)
+        warning = asr_warning(args.backend, res.backend, args.model_dir)
+        if warning:
+            out["asr_warning"] = warning
+        emit_json(out)
     else:
         import sys
         say(f"backend: {t.backend}")
