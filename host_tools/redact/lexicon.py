@@ -207,7 +207,7 @@ MEDICAL_PHRASES = [
     "iron deficiency", "vitamin d deficiency", "long covid", "std test", "hiv positive", "hay fever",
     "chronic fatigue", "carpal tunnel", "restless legs", "cerebral palsy", "spina bifida", "muscular dystrophy",
     "broken arm", "broken leg", "broken wrist", "broken ankle", "broken hip", "broken rib", "torn acl",
-    "sexually transmitted", "a fib", "atrial fib", "lactose intolerant", "gluten intolerant", "lactose intolerance",
+    "strep throat", "pink eye", "sore throat", "ear infection", "stomach flu", "sexually transmitted", "a fib", "atrial fib", "lactose intolerant", "gluten intolerant", "lactose intolerance",
     "gluten intolerance", "mental health", "substance abuse", "drinking problem", "blood pressure", "blood sugar",
 ]
 # conditions people spell out by their letters ("she has m s", "he was diagnosed with a d h d")

@@ -12,6 +12,9 @@ _AGE_NEG_NEXT = UNITS | MATH_WORDS | frozenset("away behind ahead late early sho
                                                "floor level point more less too".split())
 
 
+_POSS = frozenset("my our his her their your".split())
+# "my LITTLE brother", "our YOUNGEST", "my BABY sister"
+_REL_ADJ = frozenset("little big older younger oldest youngest eldest elder baby middle twin step new best ex".split())
 _HEDGES = frozenset("nearly almost about just only barely already still now over under like exactly".split())
 _FRACTIONS = [tuple(f.split()) for f in ("and a half", "and a quarter", "and three quarters", "and a bit")]
 
@@ -54,7 +57,7 @@ class AgeRecognizer(Recognizer):
                     | {"i", "he", "she", "going", "we"})):
                 res.append(Result(i, j, "AGE", 0.8, self.name))
             elif p1 in ("is", "was", "'s", "are", "were") and (p2 in RELATIONS or p2 in ("age",) or _looks_name(p2)):
-                if p2 in ("age",) or p2 in RELATIONS and p3 in ("my", "our", "his", "her", "their", "your"):
+                if p2 in ("age",) or p2 in RELATIONS and (p3 in _POSS or p3 in _REL_ADJ and p4 in _POSS):
                     res.append(Result(i, j, "AGE", 0.8, self.name))
                 elif _looks_name(p2):
                     res.append(Result(i, j, "AGE", 0.65, self.name))

@@ -28,7 +28,8 @@ def tup(s):
 
 
 # adverbs people put inside a cue phrase: "we JUST moved to", "i CURRENTLY live in", "i'm STILL at"
-CUE_ADVERBS = frozenset("just recently finally currently actually now still also really already originally".split())
+CUE_ADVERBS = frozenset("""just recently finally currently actually now still also really already originally nights days
+weekends mornings evenings remotely mostly usually part full time""".split())
 
 
 def match_loose(doc, i, phrase):

@@ -163,6 +163,15 @@ meet me at|i'm parked at|from home in|i'm home in|we're home in|i'm back home in
                     if v and (_placeish(doc, v) or doc.words[v[1] - 1] in INSTITUTIONS and v[1] - v[0] >= 2) and \
                             not is_number_word(doc.words[v[0]]):
                         res.append(Result(v[0], v[1], "LOCATION", 0.8, self.name))
+        for i in range(1, doc.n - 2):
+            # "my son's school is maplewood middle", "my wife's office is in the hanley building"
+            w = doc.words[i]
+            if doc.words[i - 1] in ("my", "our", "his", "her") and w.endswith("'s") and w[:-2] in RELATIONS and \
+                    doc.words[i + 1] in _MY_PLACES and doc.w(i + 2) in ("is", "'s"):
+                k = i + 3 + (doc.w(i + 3) in ("on", "in", "at", "near", "by", "called"))
+                v = place_value(doc, k)
+                if v and (_placeish(doc, v) or doc.words[v[1] - 1] in INSTITUTIONS):
+                    res.append(Result(v[0], v[1], "LOCATION", 0.8, self.name))
         for i in range(doc.n - 3):
             if doc.words[i] in ("i'm", "im") and doc.words[i + 1] in ("a", "an") and doc.words[i + 3] in ("at", "in"):
                 v = place_value(doc, i + 4)

@@ -2,7 +2,7 @@
 
 from ..doc import Result
 from ..lexicon import (BRANDS, FUNCTION_WORDS, LETTERS, MEDICAL_ABBREVIATIONS, MEDICAL_HEADS, MEDICAL_PHRASES,
-                       MEDICAL_TERMS, RELATIONS, VALUE_STOP)
+                       MEDICAL_TERMS, MONTHS, RELATIONS, VALUE_STOP)
 from ..names import english_words, first_names
 from ..numbers import is_number_word
 from .base import CueValueRecognizer, Recognizer, tup
@@ -33,6 +33,11 @@ _MED_SLOT_AFTER = frozenset("prescription prescriptions medication medications m
 _FAMILY = RELATIONS - frozenset("""doctor dentist nurse therapist pharmacy pharmacist vet teacher lawyer mechanic
 electrician plumber office home work school team support reception receptionist assistant family everyone everybody
 someone somebody anyone anybody nobody""".split())
+_MED_MODIFIERS = frozenset("""early onset late stage chronic severe mild acute advanced terminal juvenile adult
+gestational postpartum seasonal clinical major moderate persistent recurrent metastatic inoperable benign malignant
+aggressive rare""".split())
+_DAYS = frozenset("""monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays
+fridays saturdays sundays weekends weekdays""".split())
 _HAS = frozenset("has have had got with diagnosed".split())
 
 
@@ -118,7 +123,8 @@ class MedicalRecognizer(Recognizer):
                         k += 1
                     b = doc.w(k)
                     if b and b.isalpha() and (b in MEDICAL_TERMS or b not in eng and b not in fn and b not in BRANDS
-                                              and b.rstrip("s") not in BRANDS) and not is_number_word(b):
+                                              and b.rstrip("s") not in BRANDS and b not in _DAYS and
+                                              b not in MONTHS) and not is_number_word(b):
                         res.append(Result(k, k + 1, "MEDICAL", 0.7, self.name))
                         i = k + 1
                         continue
@@ -145,6 +151,8 @@ class MedicalRecognizer(Recognizer):
                     hit = (i - 1, i + 1)
             if hit:
                 a, b = hit
+                while a > 0 and doc.words[a - 1] in _MED_MODIFIERS and b - a < 6:
+                    a -= 1  # "EARLY ONSET alzheimer's", "SEVERE asthma", "STAGE ..." below
                 if doc.words[b - 1] in MEDICAL_HEADS or doc.words[b - 1] in ("cancer", "diabetes", "tumor", "tumour"):
                     # "lung cancer", "stage four lung cancer", "type two diabetes": fold modifiers and qualifiers in
                     while a > 0 and hit[1] - a < 5:

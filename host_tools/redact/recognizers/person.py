@@ -245,8 +245,10 @@ class PersonRecognizer(Recognizer):
                     res.append(Result(i, j, "PERSON", 0.85, "person_spelled"))
                     taken.update(range(i, j))
                     continue
-            if strong and strongish(w):
-                add(i, 0.85, "person_cue")
+            if strong and strongish(w) or strong and base(w) in fn and (base(w) not in FUNCTION_WORDS or base(w) in (
+                    "will", "may")) and \
+                    doc.w(i + 1) in ln and surname(doc.w(i + 1)) and "name" in doc.words[max(0, i - 4):i]:
+                add(i, 0.85, "person_cue")  # ... also a first name that is a word, with a surname: "will smith"
                 continue
             if media:
                 continue
