@@ -16,6 +16,7 @@ _POSS = frozenset("my our his her their your".split())
 # "my LITTLE brother", "our YOUNGEST", "my BABY sister"
 _REL_ADJ = frozenset("little big older younger oldest youngest eldest elder baby middle twin step new best ex".split())
 _HEDGES = frozenset("nearly almost about just only barely already still now over under like exactly".split())
+_DECADES = frozenset("teens twenties thirties forties fifties sixties seventies eighties nineties".split())
 _FRACTIONS = [tuple(f.split()) for f in ("and a half", "and a quarter", "and three quarters", "and a bit")]
 
 
@@ -25,9 +26,11 @@ class AgeRecognizer(Recognizer):
     name = "age"
 
     def analyze(self, doc, ctx):
-        if not doc.has_numbers():
-            return []
         res = []
+        if not doc.wordset.isdisjoint(_DECADES):
+            self._decades(doc, res)
+        if not doc.has_numbers():
+            return res
         for i, j in doc.runs():
             val = doc.digits(i, j)
             if not val or not val.isdigit() or len(val) > 3 or int(val) > 125 or doc.groups(i, j) > 2:
@@ -66,6 +69,17 @@ class AgeRecognizer(Recognizer):
             elif p1.endswith("'s") and p1[:-2] in RELATIONS and p2 in ("my", "our", "his", "her"):
                 res.append(Result(i, j, "AGE", 0.8, self.name))
         return [self._fraction(doc, r) for r in res]
+
+    @staticmethod
+    def _decades(doc, res):
+        """"i'm in my forties", "she's in her early thirties", "he's mid twenties": an age given by its decade."""
+        for i, w in enumerate(doc.words):
+            if w not in _DECADES:
+                continue
+            a = i - 1 if doc.w(i - 1) in ("early", "mid", "late") else i
+            p2, p1 = doc.w(a - 2), doc.w(a - 1)
+            if p1 in _POSS and p2 == "in" or p1 in _AGE_SUBJECT or p1 == "in" and doc.w(a - 2) in _AGE_SUBJECT:
+                res.append(Result(a, i + 1, "AGE", 0.75, "age"))
 
     @staticmethod
     def _fraction(doc, r):

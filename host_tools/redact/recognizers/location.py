@@ -50,6 +50,10 @@ def place_value(doc, i, max_len=9):
                 doc.words[j + 1] not in VALUE_STOP:
             j += 1  # "the corner of fifth and main"
             continue
+        if j > i and doc.words[j - 1] in _ROOMS and doc.is_core(j, letters=True, nato=False):
+            j = doc.run(j, letters=True, nato=False)  # "... room eight oh six": the whole room number
+            last = j
+            continue
         if w in VALUE_STOP or w in FUNCTION_WORDS or w in UNITS and not w == "st":
             break
         j += 1
@@ -68,6 +72,10 @@ def place_value(doc, i, max_len=9):
 INSTITUTIONS = frozenset("""elementary school academy college university hospital clinic center centre hotel inn motel
 church library prison jail base campus daycare preschool nursery kindergarten institute hall hospice infirmary
 prep high middle seminary lodge resort hostel apartments towers tower building plaza mall""".split())
+# what follows "live in", "i'm in" without being a place
+_NOT_PLACES = frozenset("""fear hope denial peace luxury poverty harmony sin hiding squalor comfort dread terror
+misery bliss style sync shock awe doubt pain agony trouble love debt danger limbo silence darkness secret secrecy
+moment present past future dream dreams world bubble rush hurry mood mess""".split())
 _ROOMS = frozenset("room suite ward cabin bed unit apartment flat bay villa bungalow cottage chalet dorm".split())
 
 
@@ -219,6 +227,8 @@ meet me at|i'm parked at|from home in|i'm home in|we're home in|i'm back home in
                 if v and (t[-1] in ("is", "attend", "attends") or t[0] in ("my", "our") and "is" in t) and \
                         not _placeish(doc, v, loose=t[-1] not in ("is", "attend", "attends")):
                     break  # "my school is great", "my house is on fire"
+                if v and doc.words[v[0] + (doc.words[v[0]] in ("the", "a"))] in _NOT_PLACES:
+                    break  # "i live in fear of spiders", "we live in hope"
                 if v:
                     # a time after "at" is not a place ("i'm at five")
                     if is_number_word(doc.words[v[0]]) and (v[1] - v[0]) <= 2 and doc.w(v[1]) not in STREET_TYPES:

@@ -153,7 +153,8 @@ class MedicalRecognizer(Recognizer):
                 a, b = hit
                 while a > 0 and doc.words[a - 1] in _MED_MODIFIERS and b - a < 6:
                     a -= 1  # "EARLY ONSET alzheimer's", "SEVERE asthma", "STAGE ..." below
-                if doc.words[b - 1] in MEDICAL_HEADS or doc.words[b - 1] in ("cancer", "diabetes", "tumor", "tumour"):
+                if doc.words[b - 1] in MEDICAL_HEADS or doc.words[b - 1] in ("cancer", "diabetes", "tumor", "tumour",
+                                                                               "diabetic"):
                     # "lung cancer", "stage four lung cancer", "type two diabetes": fold modifiers and qualifiers in
                     while a > 0 and hit[1] - a < 5:
                         p = doc.words[a - 1]

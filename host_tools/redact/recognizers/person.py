@@ -215,7 +215,8 @@ class PersonRecognizer(Recognizer):
                                 break
                             b = base(w)
                             contactish = (t == ("and",) or t == ("as",) or t == ("add",) and doc.wordset & _CONTACT_BOOK
-                                          or t == ("to",) and doc.wordset & _GIVING)
+                                          or t == ("to",) and doc.wordset & _GIVING
+                                          or t == ("send",) and doc.w(i + 1) in ("a", "an", "the", "my", "this", "some"))
                             if b not in fn and b not in ln and not (contactish and b not in eng):
                                 break
                             if t[-1] in ("to", "from", "with", "for") and b in eng and b not in fn:
@@ -237,7 +238,8 @@ class PersonRecognizer(Recognizer):
                     if doc.words[k] in VALUE_STOP or doc.words[k] in _SUBJECT_VERBS:
                         break
             if strong and media and p1 not in _CONTACT_VERBS and p1 not in TITLES:
-                strong = w in fn and w not in eng and not ctx.knowledge
+                # in a media request "called"/"named" introduce a title: "play a song called june"
+                strong = w in fn and w not in eng and not ctx.knowledge and p1 not in ("called", "named", "titled")
             if strong and len(w) == 1 and w in LETTERS and (len(doc.w(i + 1)) == 1 or doc.w(i + 1) in NATO):
                 # a spelled name: "my last name is s m i t h"
                 j = doc.run(i, letters=True)
