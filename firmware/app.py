@@ -21,6 +21,7 @@ import kernels
 import wire
 from mute import MuteSwitch
 from led import Led
+import vad
 from vad import HOLD_FRAMES, Vad
 
 FIRMWARE_VERSION = "0.1.0"
@@ -54,9 +55,15 @@ class App:
         self.cap = capture.Capture(profile)
         self.sensitivity = 5
         self.vad = Vad(self.sensitivity)
+        # A fault is a state the board runs in but should not: said in hello's reply, status and the LED.
+        self.fault = None
+        if self.vad.kind != "viper":
+            self.fault = ("the VAD runs its plain kernel (%s), about 10 ms per 10 ms frame on the chip: too slow for "
+                          "real time. Redeploy with `hushmic deploy`" % (vad.KERNEL_ERROR,))
         self.enc = kernels.AdpcmEncoder()
         self.codec = wire.CODEC_ADPCM
         self.led = Led(profile)
+        self.led.fault = self.fault is not None
         self.streaming = False
         self.settle = 0
         self.segment = 0
@@ -245,6 +252,7 @@ class App:
             "codec": wire.CODEC_NAMES[self.codec],
             "codecs": list(wire.CODEC_NAMES),
             "viper": kernels.HAVE_VIPER,
+            "vad_kernel": self.vad.kind,
             "mic_power_cut": self.profile["mic_power_cut"],
             "muted": self.mute.muted,
             "platform": sys.platform,
@@ -264,6 +272,8 @@ class App:
             "drops": self.drops,
             "overruns": self.cap.overruns,
             "rx_errors": self.link.rx_errors,
+            "vad_kernel": self.vad.kind,
+            "fault": self.fault,
         }
 
     def config(self):
@@ -344,6 +354,8 @@ class App:
         try:
             if mtype == wire.CMD_HELLO:
                 link.send_bytes(wire.MSG_HELLO, json.dumps(self.hello()))
+                if self.fault:
+                    link.error(wire.ERR_INTERNAL, mtype, "fault: " + self.fault)
             elif mtype == wire.CMD_PING:
                 self._ack(mtype, seq, bytes(payload[:min(n, 64)]))
             elif mtype == wire.CMD_STATUS:

@@ -16,6 +16,7 @@ COLOURS = {
 class Led:
     def __init__(self, profile):
         self.state = -1
+        self.fault = False  # the board runs degraded (app.App.fault): error colour except while muted
         self.np = None
         if profile.get("led_type") == "ws2812":
             try:
@@ -30,5 +31,5 @@ class Led:
             return
         self.state = state
         if self.np is not None:
-            self.np[0] = COLOURS.get(state, (0, 0, 0))
+            self.np[0] = COLOURS.get(wire.STATE_ERROR if self.fault and state != wire.STATE_MUTED else state, (0, 0, 0))
             self.np.write()

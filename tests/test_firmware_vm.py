@@ -1,11 +1,12 @@
 """Firmware tests that run inside the real MicroPython VM (unix port): golden vectors on the board side, viper
 kernels against their plain twins, the audio loop under heap_lock(), tick wraps and overrun inference."""
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from vmtools import FAKES, FIRMWARE, needs_vm, run_vm
+from vmtools import FAKES, FIRMWARE, MPY_CROSS, needs_vm, run_vm
 
 pytestmark = needs_vm
 GOLDEN = Path(__file__).parent / "golden" / "wire_vectors.json"
@@ -348,12 +349,13 @@ prof = profile.validate({prof})
 st = {{"muted": False, "leaks": 0, "audio": 0, "unmutes": 0}}   # counted as frames are written (no growing log)
 class Sink:
     def write(self, buf, off, n):
-        if not n:
-            return
-        t = link.body[1]
+        # read everything before the first branch (where a scheduled handler may run): a C write would have
+        # committed the bytes by then
+        t = link.body[1] * (n > 0)
+        was_muted = st["muted"]
         if t == wire.MSG_AUDIO:
             st["audio"] += 1
-            if st["muted"]:
+            if was_muted:
                 st["leaks"] += 1
         elif t == wire.MSG_MUTE and link.body[wire.HEADER_LEN] == 0:
             st["muted"] = False
@@ -376,7 +378,10 @@ def helper():
     x = {seed}
     while not stop[0]:
         x = (x * 1103515245 + 12345) & 0x3FFFFFFF
-        for i in range(2000 + (x >> 12) % 60000):   # a random wait, in this thread's bytecodes
+        target = a.frames_captured + 3 + (x >> 8) % 60  # 30 ms .. 0.6 s of audio later (whatever the load) ...
+        while a.frames_captured < target and not stop[0]:
+            pass
+        for i in range((x >> 4) % 4000):            # ... plus a random wait, in this thread's bytecodes
             pass
         try:
             micropython.schedule(irq, 0)
@@ -402,9 +407,51 @@ def test_mute_irq_at_arbitrary_bytecode_boundaries_never_crashes_or_leaks():
     runs between arbitrary bytecodes of the real main loop (App.run): the app must survive every one, and no audio
     frame may be written between the handler and the next unmute."""
     prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
-    out = run_vm(STRESS_SCRIPT.format(prof=repr(prof), n_irq=300, seed=12345), paths=(FAKES, FIRMWARE),
+    out = run_vm(STRESS_SCRIPT.format(prof=repr(prof), n_irq=200, seed=12345), paths=(FAKES, FIRMWARE),
                  sim_config={"wav": _speech_wav(), "fast": True, "pace": 1000, "mute_pin": 7}, timeout=180)
     _, irqs, unmutes, audio, leaks = [l for l in out.splitlines() if l.startswith("RESULT")][0].split()
-    assert int(irqs) >= 300 and int(unmutes) >= 50, out   # the switch really went on and off many times
+    assert int(irqs) >= 200 and int(unmutes) >= 100, out   # the switch really went on and off many times
     assert int(audio) > 300, out                          # while speech was being sent
     assert int(leaks) == 0, out
+
+
+FAULT_SCRIPT = """
+import sys, json, profile, app, wire, led
+from link import BoardLink
+sent = []
+class Sink:
+    def write(self, buf, off, n):
+        sent.append((link.body[1], bytes(link.body[wire.HEADER_LEN:wire.HEADER_LEN + 200])))
+    def readinto(self, b): return 0
+link = BoardLink(sys.stdin.buffer, Sink())
+a = app.App(profile.validate({prof!r}), link)
+a.on_command(wire.CMD_HELLO, 0, memoryview(b""), 0)
+hello = a.hello()
+errs = [p for t, p in sent if t == wire.MSG_ERROR and b"fault: the VAD runs its plain kernel" in p]
+a.streaming = True
+a._start_capture()
+print("RESULT", hello.get("vad_kernel"), a.status()["vad_kernel"], a.status()["fault"] is not None, len(errs),
+      a.led.np[0] == led.COLOURS[wire.STATE_ERROR])
+"""
+
+
+@pytest.mark.parametrize("viper", [True, False])
+def test_vad_kernel_kind_is_reported_and_the_slow_path_is_a_fault(viper, tmp_path):
+    """Issue 12 item 6: hello and status say which VAD kernel runs; the plain one (the chip cannot keep real time
+    with it) is reported as a fault: an error frame after hello, status.fault, the error colour on the LED."""
+    paths = (FAKES, FIRMWARE)
+    if not viper:
+        broken = tmp_path / "noviper"
+        broken.mkdir()
+        # the native kernel built for another architecture (the x86 VM refuses xtensawin code); its source is
+        # still on the path, so the plain twin runs
+        subprocess.run([MPY_CROSS, "-march=xtensawin", "-o", str(broken / "vad_kernel.mpy"),
+                        str(FIRMWARE / "vad_kernel.py")], check=True)
+        paths = (broken, FAKES, FIRMWARE)
+    prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
+    out = run_vm(FAULT_SCRIPT.format(prof=prof), paths=paths, sim_config={"wav": _speech_wav(), "fast": True})
+    res = [l for l in out.splitlines() if l.startswith("RESULT")][0].split()[1:]
+    if viper:
+        assert res == ["viper", "viper", "False", "0", "False"], out
+    else:
+        assert res == ["plain", "plain", "True", "1", "True"], out
