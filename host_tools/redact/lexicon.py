@@ -214,7 +214,7 @@ MEDICAL_PHRASES = [
 MEDICAL_ABBREVIATIONS = _s("ms adhd add ptsd ocd copd ibs hiv aids gerd uti pcos als std sti ckd chf cf mnd cfs me "
                            "tbi gad mdd bpd dvt ra sle")
 MEDICAL_HEADS = _s("cancer disease disorder syndrome infection deficiency allergy allergies intolerance failure "
-                   "attack attacks condition fever pain injury surgery fracture stones problems palsy degeneration "
+                   "attack attacks condition fever pain injury surgery fracture problems palsy degeneration "
                    "dysfunction replacement transplant")
 MEDICAL_GENERAL_CUES = _s("symptoms symptom signs causes cause cure contagious define definition treat treatment "
                           "prevent prevention risk risks facts spread common")

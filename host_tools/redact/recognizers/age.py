@@ -16,6 +16,7 @@ _POSS = frozenset("my our his her their your".split())
 # "my LITTLE brother", "our YOUNGEST", "my BABY sister"
 _REL_ADJ = frozenset("little big older younger oldest youngest eldest elder baby middle twin step new best ex".split())
 _HEDGES = frozenset("nearly almost about just only barely already still now over under like exactly".split())
+_AGE_AT_NEXT = frozenset("i i'm i've i'd he she he's she's we my his her you you're".split())
 _DECADES = frozenset("teens twenties thirties forties fifties sixties seventies eighties nineties".split())
 _FRACTIONS = [tuple(f.split()) for f in ("and a half", "and a quarter", "and three quarters", "and a bit")]
 
@@ -50,10 +51,14 @@ class AgeRecognizer(Recognizer):
                 p3, p2 = p5, p4  # "my sister in law is fifty"
             later = nxt == "in" and (nxt2 in MONTHS or nxt2 in ("the", "a")) and p1 in ("be", "turn", "turns")
             if nxt in UNITS or nxt in MATH_WORDS or (nxt in _AGE_NEG_NEXT and p1 not in ("turns", "turned",
-                                                                                          "turning") and not later):
+                                                                                          "turning", "turn") and not later):
                 continue  # ... but "i'll be sixty IN JUNE" is an age
             if p1 in _AGE_SUBJECT or (p1 == "am" and p2 == "i") or (p1 == "is" and p2 in ("he", "she")):
                 res.append(Result(i, j, "AGE", 0.75, self.name))
+            elif i == 1 and doc.words[0] == "at" and 13 <= int(val) <= 110 and nxt in _AGE_AT_NEXT:
+                res.append(Result(i, j, "AGE", 0.7, self.name))  # "at forty five i'm starting to run"
+            elif p1 == "turn" and (p2 in RELATIONS or _looks_name(p2)):
+                res.append(Result(i, j, "AGE", 0.8, self.name))  # "my twins turn five on sunday"
             elif p1 in ("turns", "turned", "turning", "aged", "age", "ages") or p1 == "turn" and p2 in (
                     "i", "we", "you", "they", "will", "to", "i'll", "he'll", "she'll", "gonna", "she", "he") or (p1 == "be" and (
                     p2 in ("i'll", "he'll", "she'll", "ill") or p2 in ("will", "gonna", "to") and p3 in _AGE_SUBJECT

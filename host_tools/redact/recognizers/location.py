@@ -71,7 +71,7 @@ def place_value(doc, i, max_len=9):
 # the last word of a named institution ("lincoln elementary", "saint mary's hospital", "the grand hotel")
 INSTITUTIONS = frozenset("""elementary school academy college university hospital clinic center centre hotel inn motel
 church library prison jail base campus daycare preschool nursery kindergarten institute hall hospice infirmary
-prep high middle seminary lodge resort hostel apartments towers tower building plaza mall""".split())
+prep high middle seminary lodge resort home hostel apartments towers tower building plaza mall""".split())
 # what follows "live in", "i'm in" without being a place
 _NOT_PLACES = frozenset("""fear hope denial peace luxury poverty harmony sin hiding squalor comfort dread terror
 misery bliss style sync shock awe doubt pain agony trouble love debt danger limbo silence darkness secret secrecy
@@ -127,7 +127,8 @@ i'm staying in|we're staying in|my office is|my workplace is|i'm based in|we're 
 i'm located in|lives at|lives near|lives on|studies at|studies in|study at|teaches at|
 stays at|i'm parked outside|parked outside|parked at|parked on|i'm waiting at|i'm waiting outside|waiting outside|
 i'm standing at|i'm standing outside|i'm stuck at|i'm stuck on|
-meet me at|i'm parked at|from home in|i'm home in|we're home in|i'm back home in|i'm parked on|i'm outside|born in|go to|goes to|attend|attends|i'm staying near
+meet me at|i'm parked at|from home in|i'm working from|working from|we're camping at|camping at|
+camping in|i'm home in|we're home in|i'm back home in|i'm parked on|i'm outside|born in|go to|goes to|attend|attends|i'm staying near
 """.replace("\n", "").split("|") if c.strip()]
 
     def _after_cues(self, doc, res):
@@ -227,6 +228,10 @@ meet me at|i'm parked at|from home in|i'm home in|we're home in|i'm back home in
                 if v and (t[-1] in ("is", "attend", "attends") or t[0] in ("my", "our") and "is" in t) and \
                         not _placeish(doc, v, loose=t[-1] not in ("is", "attend", "attends")):
                     break  # "my school is great", "my house is on fire"
+                if v is None and doc.w(k) in ("a", "an"):
+                    v2 = place_value(doc, k + 1)  # "my parents live in A village near york": a named place in it
+                    if v2 and _placeish(doc, v2):
+                        v = (k, v2[1])
                 if v and doc.words[v[0] + (doc.words[v[0]] in ("the", "a"))] in _NOT_PLACES:
                     break  # "i live in fear of spiders", "we live in hope"
                 if v:

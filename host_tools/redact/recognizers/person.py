@@ -10,7 +10,7 @@ from .base import Recognizer, tup
 
 _CONTACT_VERBS = frozenset("call text message msg email e-mail ring phone facetime tell remind ask invite meet contact "
                            "ping dm notify congratulate visit pay venmo thank greet page calling texting messaging "
-                           "emailing phoning ringing telling reminding asking inviting paying thanking".split())
+                           "emailing phoning ringing telling reminding asking inviting paying thanking owe owes lend lent".split())
 # social verbs: "i'm meeting siobhan", "seeing kevin tonight"; a place name after them is a place ("visiting paris")
 _SOCIAL_VERBS = frozenset("meeting seeing visiting met saw visited meets sees visits".split())
 _NAME_INTRO = [tup(c) for c in ("this is", "my name is", "my name's", "name is", "name's", "i'm", "i am", "im",
@@ -75,6 +75,12 @@ thursday friday saturday sunday know""".split())
 _WORD_SURNAMES = frozenset("right write rite".split())
 _AFTER_RIGHT = frozenset("""away now back there here after before when then this that as on at in to so and please
 back thanks now""".split())
+_FAMILY_TITLES = frozenset("aunt auntie uncle grandma grandpa nana granny gran grandad granddad cousin".split())
+_AUXILIARIES = frozenset("did does do will would can could should shall may might must didn't doesn't won't".split())
+# "emeka is PICKING up the kids": what a person (not a virus or a shop) is doing
+_PERSON_ING = frozenset("""picking coming going bringing driving cooking calling visiting staying taking working sleeping
+feeling leaving arriving waiting running walking flying joining helping making meeting dropping babysitting hosting
+moving studying""".split())
 _NAME_NEVER = frozenset("home office work everyone everybody someone somebody back mobile cell".split())
 _CONTACT_BOOK = frozenset("contacts contact phonebook favorites favourites".split())
 _GIVING = frozenset("send sent give gave message text email write forward reply say talk speak ship deliver mail "
@@ -140,8 +146,8 @@ class PersonRecognizer(Recognizer):
 
         def extend(i):
             j = i + 1
-            if doc.words[i].endswith("'s"):
-                return j
+            if doc.words[i].endswith("'s") or doc.w(i - 1) in _AUXILIARIES:
+                return j  # "what did yolanda SAY": after an auxiliary the word after the name is its verb
             while j < doc.n and j - i < 3 and (surname(doc.words[j]) or doc.words[j] in _WORD_SURNAMES and
                                                    doc.w(j + 1) not in _AFTER_RIGHT and j + 1 < doc.n):
                 j += 1
@@ -176,6 +182,16 @@ class PersonRecognizer(Recognizer):
                 strong = True
             elif p1 in _SOCIAL_VERBS and base(w) not in PLACE_NAMES and not media:
                 strong = True
+            elif p1 in _FAMILY_TITLES and base(w) in fn and base(w) not in _SUBJECT_VERBS:
+                strong = True  # "call grandma rose", "let aunt rosie know"
+            elif (p1 in ("it's", "its") or p1 == "is" and p2 == "this") and doc.w(i + 1) == "from" and \
+                    base(w).isalpha() and len(base(w)) > 1 and base(w) not in FUNCTION_WORDS and \
+                    base(w) not in RELATIONS and base(w) not in VALUE_STOP and i not in taken:
+                add(i, 0.85, "person_cue")  # "it's jun from the front desk", "this is ana from billing"
+                continue
+            elif p1 == "put" and doc.w(i + 1) in ("on", "in") and "list" in doc.words[i + 2:i + 5] and \
+                    base(w) not in eng:
+                strong = True  # "put agnieszka on the guest list"
             elif p1 in RELATIONS and p2 in ("my", "our", "his", "her", "their", "your") and p1 not in (
                     "office", "home", "work", "school", "team", "support", "family"):
                 b = base(w)
@@ -191,7 +207,8 @@ class PersonRecognizer(Recognizer):
                     # ("xiomara has lupus", "zainab said ..."), not "covid is spreading" or "ebay has a sale"
                     nxt = set(doc.words[i + 1:i + 6])
                     strong = doc.w(i + 1) in _SAYING_VERBS or (doc.w(i + 1) in ("has", "had", "is", "was") and bool(
-                        nxt & (MEDICAL_TERMS | MEDICAL_HEADS)))
+                        nxt & (MEDICAL_TERMS | MEDICAL_HEADS))) or (doc.w(i + 1) in ("is", "was") and
+                                                                     doc.w(i + 2) in _PERSON_ING)
             elif w.endswith("'s") and doc.w(i + 1) in _POSSESSED:
                 strong = True
             elif w.endswith("s") and doc.w(i + 1) in _POSSESSED and w[:-1] in fn and w[:-1] not in eng and \
