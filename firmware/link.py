@@ -9,6 +9,7 @@ import kernels
 import wire
 
 _RX_MAX = const(600)
+_RX_BURST = const(64)  # command bytes taken per loop iteration (about 1 ms at the S3's interpreter speed)
 
 
 class BoardLink:
@@ -80,10 +81,14 @@ class BoardLink:
 
         Bad frames (COBS, CRC, length, version) are answered with an error frame and dropped; never raises.
         """
-        for _obj, ev in self._ipoll(0):
-            if not ev & select.POLLIN:
-                continue
-            self._readinto(self._b1)
+        k = _RX_BURST  # what is waiting, up to a bound: a command is handled in one loop, audio still flows
+        while k:
+            k -= 1
+            ready = 0
+            for _obj, ev in self._ipoll(0):
+                ready = ev & select.POLLIN
+            if not ready or self._readinto(self._b1) != 1:
+                return
             b = self._b1[0]
             if b != 0:
                 if self.rx_n < _RX_MAX:

@@ -24,6 +24,21 @@ SCHEMA = {
 }
 
 
+# GPIOs an ESP32-S3 module cannot give to a mic, switch or LED (ESP32-S3 datasheet, "Pin Overview"): 19/20 are the
+# native USB port (the REPL and the host link), 22-25 do not exist, 26-32 are wired to the SPI flash.
+_PIN_KEYS = ("sck", "ws", "sd", "mute_pin", "led_pin")
+
+
+def _bad_pin(v):
+    if v in (19, 20):
+        return "native USB D-/D+, the port the host talks to"
+    if 22 <= v <= 25:
+        return "no such GPIO on an ESP32-S3"
+    if 26 <= v <= 32:
+        return "wired to the SPI flash"
+    return None
+
+
 class ProfileError(ValueError):
     pass
 
@@ -53,6 +68,10 @@ def validate(d):
             if typ is str and v not in check:
                 raise ProfileError("'%s' = %r is not one of %s" % (k, v, ", ".join(check)))
         out[k] = v
+    for k in _PIN_KEYS:
+        why = _bad_pin(out.get(k, -1))
+        if why:
+            raise ProfileError("'%s' = %d cannot be used: %s" % (k, out[k], why))
     if out["led_type"] != "none" and "led_pin" not in out:
         raise ProfileError("'led_pin' is required when led_type is '%s'" % out["led_type"])
     pins = [out["sck"], out["ws"], out["sd"], out["mute_pin"]]

