@@ -145,6 +145,7 @@ class Listener:
         self._worker_errors = 0
         self.t_max = 0.0  # latest event time so far
         self.end_t = None  # timeline second after which nothing is kept (a simulated recording's end), or None
+        self.on_audio = None  # optional hook on_audio(board, t, samples): every audio frame kept (after the mute check)
 
     # ---- output ------------------------------------------------------------------------------------------------
     def emit(self, board, event, t, **fields):
@@ -468,6 +469,8 @@ class Listener:
         if self.end_t is not None and b.t(fno) >= self.end_t:
             return
         s = f["samples"]
+        if self.on_audio is not None:
+            self.on_audio(b.name, b.t(fno), s)
         rms = float(np.sqrt(np.mean(s.astype(np.float64) ** 2))) if len(s) else 0.0
         b.level_db = 20 * np.log10(max(rms, 1.0) / 32768.0)
         if b.utt is None:  # audio without its segment_start (lost on the line): open one implicitly
