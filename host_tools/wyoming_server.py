@@ -4,7 +4,7 @@ Two services share one socket (docs/home-assistant.md):
 
 asr   Describe -> Info (an asr program `hushmic` whose model is the installed ASR).
       [Transcribe] AudioStart AudioChunk* AudioStop -> one Transcript. Any rate, width (1-4 bytes) and channel
-      count; the audio is made 16 kHz mono and goes through `Pipeline.process`, the pipeline `listen` runs on a
+      count; the audio is made 16 kHz mono and goes through `Pipeline.process_turn` as one turn, as `listen` runs a
       turn, so the text carries `[TYPE]` tags. `redact=False` gives the recogniser's plain text instead. If ASR
       or redaction fails, the client gets an Error event and no text (fail closed). Nothing is stored unless a
       store is given, and then only what its keep policy allows.
@@ -168,7 +168,7 @@ class AsrService:
 
     def _warm_up(self):  # load the models now, not on the first request (its latency)
         try:
-            self.pipeline.process(np.zeros(RATE // 2, dtype=np.int16), RATE)
+            self.pipeline.process_turn([np.zeros(RATE // 2, dtype=np.int16)], rate=RATE)
         except Exception:
             pass
 
@@ -208,7 +208,7 @@ class AsrService:
                 log.warning("transcription failed (%s)", type(e).__name__)
                 return Error(text=f"transcription failed ({type(e).__name__})", code="hushmic-asr-failed").event()
             return Transcript(text=tr.text, language=LANGUAGES[0]).event()
-        res = self.pipeline.process(pcm, RATE)
+        res = self.pipeline.process_turn([pcm], rate=RATE)[0]  # one request = one turn, as listen gives a turn
         if res.error:  # fail closed: the client learns that it failed, and nothing of what was said
             return Error(text=res.error, code="hushmic-asr-failed").event()
         text = res.text_redacted or ""
