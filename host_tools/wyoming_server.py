@@ -300,6 +300,8 @@ class BoardFeed:
     def _skip_to(self, k):
         """The timeline jumped (a host stall, a clock estimate corrected): go on from k, no burst of zeros."""
         self.flush(whole=True)
+        log.warning("[%s] the board's timeline jumped %d ms ahead of the stream: skipping ahead, no burst of zeros",
+                    self.name, (k - self.pos) * FRAME_MS)
         self.pos = k
         self.jumps += 1
 
