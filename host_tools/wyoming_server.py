@@ -18,8 +18,8 @@ mic   (when boards are given) a connection that sends no request for MIC_GRACE_S
       opens a segment, which reaches back before the detector fired, always lands after the silence before it.
       Audio that still arrives after its silence went out is sent anyway (never dropped; the stream then runs that
       far ahead until the next pause absorbs it) and the lag grows to cover it, up to MAX_LAG_S.
-      While the board's switch mutes it: AudioStop, then a `hushmic-mute` event {"muted": true, "mic_silent":
-      ...}; no chunk at all until it unmutes (`hushmic-mute` {"muted": false}, AudioStart). Wyoming peers drop
+      While the board's switch mutes it: AudioStop, then a `hushmic-mute` event {"muted": true, "t": the board's
+      time of the switch, "mic_silent": ...}; no chunk at all until it unmutes (`hushmic-mute` {"muted": false}, AudioStart). Wyoming peers drop
       event types they do not know, so the extra event costs others nothing. The same happens (without the mute
       event) while the board is disconnected. Every client has its own queue: a client more than MAX_BACKLOG_S of
       audio behind is disconnected with one log line; it never holds up the board or the other clients.
@@ -66,6 +66,7 @@ CHUNK_SAMPLES = 1024  # at most this many samples per mic AudioChunk (wyoming-sa
 MIC_GRACE_S = 0.2     # a connection silent this long is a mic client (wyoming-satellite sends nothing to its mic)
 SILENCE_LAG_S = 0.6   # silence goes out this far behind real time: > the board's pre-roll + min speech (0.45 s)
 MAX_LAG_S = 2.0       # ... and up to this far when audio arrives later than that (a slow link or host)
+MAX_EXTRAPOLATE_S = 1.5  # silence is sent at most this far past the board's last report (heartbeats: every 1 s)
 MAX_GAP_S = 1.5       # zeros owed beyond this at once mean the timeline jumped: skip ahead instead of a burst
 MAX_BACKLOG_S = 2.0   # a mic client this far behind (in our queue) is disconnected
 SNDBUF_BYTES = 32768  # kernel send buffer of a mic connection (1 s of audio), so that a stalled client shows up
@@ -266,13 +267,16 @@ class BoardFeed:
         self.buf = bytearray()
         self.buf_k = 0
         self.late = 0
+        self.late_run = 0
         self.dropped = 0
         self.jumps = 0
         self.max_gap = int(MAX_GAP_S * 1000 / FRAME_MS)
 
     def _est(self, now):
+        """Where the board's timeline is now: the latest evidence, run on by the host's clock for at most
+        MAX_EXTRAPOLATE_S (a board that stops reporting gets no endless stream of silence)."""
         k, wall = self.ref
-        return k + int((now - wall) * 1000 / FRAME_MS)
+        return k + int(min(now - wall, MAX_EXTRAPOLATE_S) * 1000 / FRAME_MS)
 
     def start(self, now, k=None):
         """Go live. k: the timeline frame the stream starts at (an unmute), or None (a board that just connected:
@@ -315,15 +319,20 @@ class BoardFeed:
             self.pos = k
         if k - self.pos > self.max_gap:
             self._skip_to(k)
-        if k > self.pos:
-            self._append(bytes((k - self.pos) * len(samples) * WIDTH), k - self.pos)
-        elif k < self.pos:
+        if k >= self.pos:
+            if k > self.pos:
+                self._append(bytes((k - self.pos) * len(samples) * WIDTH), k - self.pos)
+            self.late_run = 0
+        else:
             self.late += 1
-            need = self.pos - k + self.lag0 // 4
-            if need > self.lag and self.lag < self.max_lag:  # this link is slower than assumed: wait longer
-                self.lag = min(self.max_lag, need)
-                log.warning("[%s] audio arrived %d ms after the silence for its time was sent; silence now lags "
-                            "%d ms", self.name, (self.pos - k) * FRAME_MS, self.lag * FRAME_MS)
+            if self.late_run == 0:  # the first late frame of a run: the stream is now this far ahead
+                ahead = self.pos - k
+                if self.lag < self.max_lag:  # this board or host is slower than assumed: hold silence back longer
+                    self.lag = min(self.max_lag, self.lag + ahead + self.lag0 // 4)
+                log.warning("[%s] audio arrived %d ms after the silence for its time was sent: the stream runs that "
+                            "far ahead until the next pause; silence now lags %d ms", self.name, ahead * FRAME_MS,
+                            self.lag * FRAME_MS)
+            self.late_run += 1
         self._append(np.asarray(samples, dtype="<i2").tobytes(), 1)
 
     def heartbeat(self, k, now):
@@ -364,7 +373,7 @@ class BoardFeed:
             if not (self.muted or hello_muted):
                 self.start(now)
         elif kind == "mute":
-            data = {"board": self.name, "muted": bool(ev["muted"])}
+            data = {"board": self.name, "muted": bool(ev["muted"]), "t": ev["t"]}
             if "mic_silent" in ev:
                 data["mic_silent"] = ev["mic_silent"]
             if ev["muted"]:
