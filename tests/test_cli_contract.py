@@ -129,3 +129,9 @@ def test_listen_says_stored_only_for_what_the_store_holds(tmp_path):
     with Store(tmp_path / "home") as st:
         (s,) = st.sessions()
     assert f"{s['utterances']} stored in" in p.stderr and s["utterances"] > 0, p.stderr
+
+
+def test_models_list_follows_the_table_rule(capsys):
+    assert cli_main(["models", "list"]) == 0
+    cap = capsys.readouterr()
+    assert cap.out == "" and "pocketsphinx" in cap.err and "--json" in cap.err

@@ -47,7 +47,7 @@ def add_arguments(p):
 
 def run(args):
     from ..asr import models
-    from ..cli import emit_json, say
+    from ..cli import emit_json, say, table_hint
 
     manifest = models.manifest_for(args.model) if args.model else None
     if args.action == "list":
@@ -63,6 +63,7 @@ def run(args):
             for r in rows:
                 say(f"{r['name']:20s} {r['backend']:13s} {r['status']:12s} {r['path']}"
                     + (f"   install: {r['fix']}" if r.get("fix") else ""))
+            table_hint()  # docs/cli.md: tables go to stderr; a redirected stdout is told to use --json
         return 0
     if args.action == "verify":
         if args.source:
