@@ -538,7 +538,8 @@ class Store:
         except OSError:
             os.close(fd)
             raise HushmicError(f"store {self.root}: cannot lock a new session") from None
-        self._session_locks[sid] = fd
+        with self._lock:
+            self._session_locks[sid] = fd
         try:
             with self._tx() as db:
                 db.execute("INSERT INTO sessions(id, board, info, keep, started) VALUES (?, ?, ?, ?, ?)",
@@ -552,7 +553,8 @@ class Store:
         return sid
 
     def _release_session(self, sid):
-        fd = self._session_locks.pop(sid, None)
+        with self._lock:
+            fd = self._session_locks.pop(sid, None)
         if fd is not None:
             with contextlib.suppress(OSError):
                 os.close(fd)
