@@ -94,7 +94,7 @@ class FakeASR:
         self.starts = starts or [0.05 + 0.2 * k for k in range(len(text.split()))]
         self.calls = []
 
-    def transcribe(self, pcm, rate, backend=None):
+    def transcribe(self, pcm, rate, backend=None, **kw):
         from hushmic.asr.base import Word, make_transcript
         self.calls.append(len(pcm))
         words = [Word(w, t, t + 0.15, 0.95) for w, t in zip(self.text.split(), self.starts)]
