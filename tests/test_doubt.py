@@ -96,3 +96,13 @@ def test_a_garbled_first_name_before_a_surname_joins_it():
 def test_doubt_does_not_run_past_what_a_value_can_be(spec):
     ws, pcm, red = run(spec)
     assert "dad" in red.redacted or "cancel" in red.redacted, red.redacted
+
+
+def test_the_sentence_after_a_number_is_not_taken_for_more_of_it():
+    ws, pcm, red = run("please:.9 call:.9 me:.9 at:.9 five:.9 five:.9 five:.9 one:.9 two:.9 three:.9 four:.9 "
+                       "tomorrow:.4 morning:.9")
+    assert red.redacted == "please call me at [PHONE] tomorrow morning"
+    # a short garbled digit after it is taken
+    ws, pcm, red = run("please:.9 call:.9 me:.9 at:.9 five:.9 five:.9 five:.9 one:.9 two:.9 three:.9 fife:.4 "
+                       "tomorrow:.9")
+    assert red.redacted == "please call me at [PHONE] tomorrow"

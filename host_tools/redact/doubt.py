@@ -71,8 +71,16 @@ def _doubt_cue_positions(words):
     return out
 
 
+# values made of digits and letters: a word the recogniser garbled inside or after one is a digit or letter heard
+# wrong ("fife", "won", "tree", "ate"), short; "tomorrow" after a phone number is the sentence going on
+CODE_TYPES = frozenset(("PHONE", "CREDIT_CARD", "BANK_ACCOUNT", "SSN", "POSTCODE", "ID_NUMBER", "DEVICE_ID"))
+MAX_CODE_WORD = 5
+
+
 def _fits(w, typ):
     if typ == "PERSON" and w.word in RELATION_WORDS:
+        return False
+    if typ in CODE_TYPES and len(w.word) > MAX_CODE_WORD and w.word not in NUMBER_WORDS:
         return False
     return not (typ in WORDY_TYPES and w.word in NUMBER_WORDS)
 
