@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,asr,plot,wyoming]'
+	$(BIN)/python -m pip install --quiet -e '.[test,asr,plot,wyoming,cluster]'
 	# wyoming-satellite, the real peer of tests/test_wyoming_satellite.py, in a venv of its own: it pins wyoming==1.4.1
 	$(PYTHON) -m venv $(VENV)/satellite
 	$(VENV)/satellite/bin/python -m pip install --quiet 'wyoming-satellite==1.0.0'

@@ -19,14 +19,18 @@ ORDER = 46
 
 
 def add_arguments(p):
-    p.add_argument("wav", metavar="FILE.wav", help="PCM16 WAV file")
-    p.add_argument("-o", "--out", required=True, metavar="OUT.wav",
+    from ..batch import add_batch_arguments
+
+    p.add_argument("wav", metavar="FILE.wav", nargs="+",
+                   help="PCM16 WAV file (several files or folders with --out-dir)")
+    p.add_argument("-o", "--out", default=None, metavar="OUT.wav",
                    help="where to write the redacted audio (a new path or a regular file; never the input or the store)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--margin-ms", type=float, default=100.0, help="safety margin around each PII word (default 100)")
     p.add_argument("--mode", choices=["tone", "silence"], default="tone", help="replace PII audio by a tone or silence")
     p.add_argument("--backend", default=None, help="ASR backend (see hushmic transcribe --help)")
     p.add_argument("--audit", action="store_true", help="print the audit record on stderr")
+    add_batch_arguments(p)
 
 
 def run(args):
@@ -38,6 +42,18 @@ def run(args):
         raise BadInput(f"--margin-ms {args.margin_ms:g}: must be between 0 and 2000")
     from ..outputs import check_output
 
+    from ..batch import batch_mode, run_batch
+
+    if batch_mode(args, single_out=args.out):
+        summary = run_batch("redact", args.wav, args.out_dir,
+                            {"backend": args.backend, "margin_ms": args.margin_ms, "mode": args.mode},
+                            jobs=args.jobs, scheduler=args.scheduler, say=say)
+        if args.json:
+            emit_json(summary)
+        return 1 if summary["failed"] else 0
+    if args.out is None:
+        raise BadInput("give --out OUT.wav (one file) or --out-dir OUT (several)")
+    args.wav = args.wav[0]
     check_output(args.out, inputs=[args.wav], what="redacted audio")  # before minutes of ASR, not after
     from ..longfile import Progress, WavStream, asr_warning, make_pipeline, process_file
 

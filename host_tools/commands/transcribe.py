@@ -17,7 +17,11 @@ ORDER = 40
 
 
 def add_arguments(p):
-    p.add_argument("wav", metavar="FILE.wav", help="PCM16 WAV file (stereo is mixed down, other rates resampled)")
+    from ..batch import add_batch_arguments
+
+    p.add_argument("wav", metavar="FILE.wav", nargs="+",
+                   help="PCM16 WAV file (stereo is mixed down, other rates resampled); several files or folders "
+                        "with --out-dir")
     p.add_argument("--backend", default=None, metavar="B",
                    help="whisper, whisper-base, whisper-tiny.en, pocketsphinx or vosk; "
                         "ASR backend (default: whisper if a verified model is installed, else pocketsphinx)")
@@ -25,12 +29,24 @@ def add_arguments(p):
                    help="model directory (whisper: overrides $HUSHMIC_WHISPER_MODEL; vosk: the Vosk model)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--aligned", action="store_true", help="with --json: add each word's 'aligned' flag")
+    add_batch_arguments(p)
 
 
 def run(args):
     from ..cli import emit_json, say
     from ..longfile import Progress, WavStream, asr_warning, make_pipeline, process_file
 
+    from ..batch import batch_mode, run_batch
+
+    if batch_mode(args):
+        if args.model_dir:
+            raise BadInput("--model-dir is for one file; a batch uses the installed, pinned models (docs/batch.md)")
+        summary = run_batch("transcribe", args.wav, args.out_dir, {"backend": args.backend, "aligned": args.aligned},
+                            jobs=args.jobs, scheduler=args.scheduler, say=say)
+        if args.json:
+            emit_json(summary)
+        return 1 if summary["failed"] else 0
+    args.wav = args.wav[0]
     if args.aligned and not args.json:
         raise BadInput("--aligned needs --json")
     src = WavStream(args.wav)   # exit 2 for an unreadable file before the models load
