@@ -513,3 +513,96 @@ def test_probe_rounds():
                     failures.append(f"LEAK {it['id']} {t[s['start']:s['end']]!r}: {apply_tags(t, spans)}")
     assert n >= 200
     assert not failures, "\n".join(failures)
+
+
+# ---------------------------------------------------------------- classes of issue 10, seeded random
+_HESITATIONS = ["hold on", "let me check", "hang on", "wait a second", "right", "okay", "got that", "yeah",
+                "um let me see", "sorry", "one sec", "let me look it up", "bear with me", "you got that"]
+
+
+def test_random_hesitations_inside_numbers():
+    """Seeded random numbers read in groups with hesitations between them ("... hold on ... let me check ..."), in
+    every numeric slot and with no cue at all: at most 2 % may leak any digit."""
+    import random
+
+    rng = random.Random(23)
+    digit_words = "zero one two three four five six seven eight nine".split()
+    templates = [("my phone number is {v}", 10), ("you can reach me at {v}", 10), ("the card number is {v}", 16),
+                 ("my account number is {v}", 10), ("my social is {v}", 9), ("the imei is {v}", 15),
+                 ("{v}", 10), ("write this down {v}", 11), ("my member id is {v}", 9)]
+    bad, n = [], 0
+    for t, length in templates:
+        for _ in range(25):
+            digits = [rng.choice(digit_words) for _ in range(length)]
+            groups, k = [], 0
+            while k < length:
+                size = rng.choice([2, 3, 4])
+                groups.append(" ".join(digits[k:k + size]))
+                k += size
+            v = groups[0]
+            for g in groups[1:]:
+                v += (" " + rng.choice(_HESITATIONS) if rng.random() < 0.5 else "") + " " + g
+            text = t.format(v=v)
+            cov = covered(text, redact_text(text))
+            a = text.index(v)
+            if any(w in digit_words and not all(c in cov for c in range(p, p + len(w)))
+                   for w, p in _words_at(text, a, a + len(v))):
+                bad.append(apply_tags(text, redact_text(text)))
+            n += 1
+    assert len(bad) / n <= 0.02, bad[:10]
+
+
+def _words_at(text, a, b):
+    pos = 0
+    for w in text.split(" "):
+        if a <= pos < b:
+            yield w, pos
+        pos += len(w) + 1
+
+
+def test_hesitations_do_not_join_numbers_that_are_not_pii():
+    for text in ["set an alarm for six thirty okay and another for seven", "what's two plus two right",
+                 "add three apples okay and four pears", "turn it up to eight okay nine", "call nine one one okay",
+                 "it's five past six right now", "i need two hold on three more chairs"]:
+        assert redact_text(text) == [], apply_tags(text, redact_text(text))
+
+
+def test_a_long_number_with_no_cue_is_redacted():
+    """Seven digits or more with no cue at all (issue 10 item 7): the whole number is redacted."""
+    for text, number in [("eight six seven five three oh nine", "eight six seven five three oh nine"),
+                         ("um four one two eight eight three nine oh one thanks", "four one two eight eight three nine oh one"),
+                         ("ok seven seven three two nine one four eight", "seven seven three two nine one four eight"),
+                         ("two six one nine four four seven three is the one", "two six one nine four four seven three")]:
+        spans = redact_text(text)
+        cov = covered(text, spans)
+        a = text.index(number)
+        assert all(c in cov for c in range(a, a + len(number)) if text[c] != " "), apply_tags(text, spans)
+
+
+def test_random_names_spelled_after_them():
+    """Seeded random names (census and others) followed by their spelling, letter by letter or in the spelling
+    alphabet, after the ways people introduce it: the name and every letter are redacted."""
+    import random
+
+    from hushmic.redact.lexicon import NATO
+    from hushmic.redact.names import last_names
+
+    rng = random.Random(31)
+    nato = {v: k for k, v in NATO.items() if k not in ("alfa", "juliett", "whisky", "x-ray")}
+    names = sorted(n for n, r in last_names().items() if r <= 3000 and n.isalpha()) + [
+        "okonkwo", "lindqvist", "wierzbicki", "nakamura", "oyelaran", "szabo", "fairweather", "mbeki"]
+    intros = ["my surname is {n} {link}{s}", "my last name is {n} {link}{s}", "the name is {n} {link}{s}",
+              "last name {n} {link}{s}", "it's {n} {link}{s} thanks"]
+    links = ["", "that's ", "it's spelled ", "spelled ", "as in "]
+    bad, n = [], 0
+    for _ in range(150):
+        name = rng.choice(names)
+        spelled = " ".join(nato[c] if rng.random() < 0.4 else c for c in name)
+        text = rng.choice(intros).format(n=name, link=rng.choice(links), s=spelled)
+        cov = covered(text, redact_text(text))
+        a = text.index(spelled)
+        if any(ch != " " and k not in cov for k, ch in enumerate(text[a:a + len(spelled)], a)) or \
+                any(k not in cov for k in range(text.index(name), text.index(name) + len(name))):
+            bad.append(apply_tags(text, redact_text(text)))
+        n += 1
+    assert len(bad) / n <= 0.03, bad[:10]

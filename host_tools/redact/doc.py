@@ -200,6 +200,11 @@ class Doc:
             self._runs[key] = i
             return i
         while j < self.n:
+            if self.words[j] == "one" and self.w(j + 1) in ("sec", "second", "moment", "minute") and last - i >= 2:
+                h = self._hesitation_end(j)  # "six zero four ONE SEC five zero": not the digit one
+                if h > j + 1 and self.is_core(h, letters, homophones, nato):
+                    j = h
+                    continue
             if self.is_core(j, letters, homophones, nato):
                 j += 1
                 last = j
@@ -251,10 +256,7 @@ class Doc:
                 continue
             break
         if letters:
-            while last - 1 > i and last < self.n and (
-                    self.words[last - 1] == "i" and self.words[last] not in _NOT_CODE_AFTER_I or
-                    self.words[last - 1] == "a" and self.words[last] not in FUNCTION_WORDS | VALUE_STOP):
-                last -= 1
+            last = self.code_end(i, last)
         self._runs[key] = last
         return last
 
@@ -268,6 +270,14 @@ class Doc:
                 continue
             yield i, j
             i = j
+
+    def code_end(self, i, last):
+        """End of a spelled code [i, last) without a trailing pronoun "i" or article "a" ("... zero four I said")."""
+        while last - 1 > i and last < self.n and (
+                self.words[last - 1] == "i" and self.words[last] not in _NOT_CODE_AFTER_I or
+                self.words[last - 1] == "a" and self.words[last] not in FUNCTION_WORDS | VALUE_STOP):
+            last -= 1
+        return last
 
     def _hesitation_end(self, j):
         """Index after a stretch of hesitation phrases, fillers and pauses starting at j (at most _MAX_HESITATION

@@ -1,4 +1,5 @@
 """Private people's names: census lists, cue words, spelled names."""
+from bisect import bisect_right
 
 from ..doc import Result
 from ..lexicon import (BRANDS, FILLERS, FUNCTION_WORDS, LETTER_NAMES, LETTERS, MEDIA_CUES, MEDICAL_HEADS, MEDICAL_TERMS, MONTHS,
@@ -85,6 +86,50 @@ _NAME_NEVER = frozenset("home office work everyone everybody someone somebody ba
 _CONTACT_BOOK = frozenset("contacts contact phonebook favorites favourites".split())
 _GIVING = frozenset("send sent give gave message text email write forward reply say talk speak ship deliver mail "
                     "post hand pass introduce".split())
+
+
+_SPELLING_LINK_INDEX = {}
+for _t in _SPELLING_LINKS:
+    _SPELLING_LINK_INDEX.setdefault(_t[0], []).append(_t)
+
+
+def _letter_of(w):
+    """The letter a spelling token stands for ("k", "kilo", "zed"), else None."""
+    if len(w) == 1 and w in LETTERS:
+        return w
+    return NATO.get(w) or LETTER_NAMES.get(w)
+
+
+def _after_spelling_link(doc, k):
+    """Index after fillers and a spelling link ("that's", "it's spelled", "as in") at k."""
+    while doc.w(k) in FILLERS:
+        k += 1
+    for t in _SPELLING_LINK_INDEX.get(doc.w(k), ()):
+        if doc.phrase_at(k, t):
+            k += len(t)
+            break
+    while doc.w(k) in FILLERS:
+        k += 1
+    return k
+
+
+def _spelled(doc, k):
+    """(end, letters) of the run of spelling tokens (letters, spelling-alphabet words, fillers) at k."""
+    j, letters = k, []
+    while j < doc.n:
+        w = doc.words[j]
+        c = _letter_of(w)
+        if c is not None:
+            letters.append(c)
+        elif w and w not in FILLERS:
+            break
+        j += 1
+    while j > k and (not doc.words[j - 1] or doc.words[j - 1] in FILLERS):
+        j -= 1
+    end = doc.code_end(k, j)  # "s m i t h I think"
+    if end < j:
+        j, letters = end, [c for w in doc.words[k:end] for c in [_letter_of(w)] if c]
+    return j, "".join(letters)
 
 
 class PersonRecognizer(Recognizer):
@@ -287,19 +332,31 @@ class PersonRecognizer(Recognizer):
     @staticmethod
     def _spelling_after(doc, res):
         """A name is often spelled right after it is said ("my surname is novak, that's n o v a k"; "whitcombe,
-        whiskey hotel india ..."): letters or spelling-alphabet words after a name are the name too."""
+        whiskey hotel india ..."): letters or spelling-alphabet words after a name are the name too. The spelling
+        may start inside a found name (its surname fold took the first letters). And a word followed by its own
+        spelling is a name, whatever the word ("it's hull, as in h uniform lima l")."""
         for r in list(res):
-            k = r.j
-            while doc.w(k) in FILLERS:
-                k += 1
-            for t in _SPELLING_LINKS:
-                if doc.phrase_at(k, t):
-                    k += len(t)
+            for k0 in range(r.i + 1, r.j + 1):
+                if k0 < r.j and _letter_of(doc.words[k0]) is None:
+                    continue
+                k = _after_spelling_link(doc, k0) if k0 == r.j else k0
+                j, letters = _spelled(doc, k)
+                if len(letters) >= 3:
+                    res.append(Result(k, j, "PERSON", 0.85, "person_spelled"))
                     break
-            while doc.w(k) in FILLERS:
-                k += 1
-            j = doc.run(k, letters=True, nato=True)
-            spelled = [w for w in doc.words[k:j] if w and w not in FILLERS]
-            if len(spelled) >= 3 and all(len(w) == 1 and w in LETTERS or w in NATO or w in LETTER_NAMES
-                                         for w in spelled):
-                res.append(Result(k, j, "PERSON", 0.85, "person_spelled"))
+        spelling = [k for k, w in enumerate(doc.words) if _letter_of(w) is not None]
+        if not spelling:
+            return
+        for k, w in enumerate(doc.words):
+            if len(w) < 2 or not w.isalpha() or w in FUNCTION_WORDS or w in NATO:
+                continue
+            nxt = bisect_right(spelling, k)  # the first spelling token after k, if it is near
+            if nxt == len(spelling) or spelling[nxt] > k + 5:
+                continue
+            m = _after_spelling_link(doc, k + 1)
+            if _letter_of(doc.w(m)) is None:
+                continue
+            j, letters = _spelled(doc, m)
+            if len(letters) >= 2 and letters == w:
+                res.append(Result(k, k + 1, "PERSON", 0.85, "person_spelled"))
+                res.append(Result(m, j, "PERSON", 0.85, "person_spelled"))
