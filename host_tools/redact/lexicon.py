@@ -170,7 +170,7 @@ antidepressant antipsychotics chemotherapy biopsy mastectomy transplant pacemake
 thyroid hypothyroidism hyperthyroidism kidney dyspraxia tourette's tourettes cystic fibrosis sclerosis
 hemorrhoids psoriatic lactose gluten afib a-fib
 asthmatic epileptic anemic anaemic arthritic schizophrenic anorexic bulimic dyslexic hypertensive psychotic suicidal
-paraplegic quadriplegic immunocompromised diabetics migrainous insulin-dependent
+paraplegic quadriplegic immunocompromised sober diabetics migrainous insulin-dependent
 atenolol metoprolol propranolol carvedilol hydrochlorothiazide furosemide lasix spironolactone montelukast singulair
 cetirizine zyrtec loratadine claritin fexofenadine allegra ibuprofen tylenol acetaminophen paracetamol advil
 naproxen aleve pantoprazole nexium esomeprazole ranitidine famotidine pepcid rosuvastatin crestor pravastatin

@@ -83,7 +83,7 @@ class EmailRecognizer(Recognizer):
                 k -= 1
                 continue
             if w in ("a", "i") and (start is None or len(doc.words[start]) == 1) and k > 0 and \
-                    len(doc.words[k - 1]) == 1 and doc.words[k - 1] not in ("a", "i"):
+                    len(doc.words[k - 1]) == 1 and doc.words[k - 1].isalpha():
                 start = k  # a spelled local part: "d r o s s i at outlook dot com"
                 k -= 1
                 continue

@@ -91,6 +91,10 @@ _CODE_NEG = frozenset("flight gate seat platform terminal channel room table row
                       "version model size vitamin interstate route highway bus train".split())
 
 
+# cues that people spell out right before their value
+_SPELLED_CUES = ("dob", "ssn", "imei", "vin", "cvv", "iban")
+
+
 class SpelledCodeRecognizer(Recognizer):
     """Letters and digits spelled out together ("k z r zero four", "l s one four a p") are codes: IDs, plates,
     postcodes. Context-free; UK postcodes are recognised by their shape."""
@@ -109,6 +113,10 @@ class SpelledCodeRecognizer(Recognizer):
             if j == i:
                 i += 1
                 continue
+            for cue in _SPELLED_CUES:
+                if doc.words[i:i + len(cue)] == list(cue) and i + len(cue) < j:
+                    i += len(cue)  # "d o b eleven nine sixty": the cue spelled out is not part of the code
+                    break
             code = doc.code(i, j)
             letters = sum(1 for k in range(i, j) if len(doc.words[k]) == 1 and doc.words[k] in LETTERS)
             ndig = sum(c.isdigit() for c in code)

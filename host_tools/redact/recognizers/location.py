@@ -71,7 +71,7 @@ def place_value(doc, i, max_len=9):
 # the last word of a named institution ("lincoln elementary", "saint mary's hospital", "the grand hotel")
 INSTITUTIONS = frozenset("""elementary school academy college university hospital clinic center centre hotel inn motel
 church library prison jail base campus daycare preschool nursery kindergarten institute hall hospice infirmary
-prep high middle seminary lodge resort home hostel apartments towers tower building plaza mall""".split())
+prep high middle seminary lodge resort home ward wing unit icu department hostel apartments towers tower building plaza mall""".split())
 # what follows "live in", "i'm in" without being a place
 _NOT_PLACES = frozenset("""fear hope denial peace luxury poverty harmony sin hiding squalor comfort dread terror
 misery bliss style sync shock awe doubt pain agony trouble love debt danger limbo silence darkness secret secrecy
@@ -168,6 +168,10 @@ camping in|i'm home in|we're home in|i'm back home in|i'm parked on|i'm outside|
                 k = i + 1 if w.endswith("'s") else (i + 2 if doc.words[i + 1] in ("is", "was", "are", "were")
                                                     else None)
                 if k is not None and doc.w(k) in ("at", "in") and not doc.w(k + 1) in RELATIONS:
+                    room = room_value(doc, k + 1)  # "my father is in room twelve of the cardiac ward"
+                    if room:
+                        res.append(Result(room[0], room[1], "LOCATION", 0.8, self.name))
+                        continue
                     v = place_value(doc, k + 1)
                     if v and (_placeish(doc, v) or doc.words[v[1] - 1] in INSTITUTIONS and v[1] - v[0] >= 2) and \
                             not is_number_word(doc.words[v[0]]):

@@ -153,6 +153,10 @@ class MedicalRecognizer(Recognizer):
                 a, b = hit
                 while a > 0 and doc.words[a - 1] in _MED_MODIFIERS and b - a < 6:
                     a -= 1  # "EARLY ONSET alzheimer's", "SEVERE asthma", "STAGE ..." below
+                if doc.words[a] == "pregnant" and doc.w(a - 1) in ("weeks", "months") and is_number_word(doc.w(a - 2)):
+                    a -= 2  # "seven months pregnant"
+                    while a > 0 and is_number_word(doc.words[a - 1]):
+                        a -= 1
                 if doc.words[b - 1] in MEDICAL_HEADS or doc.words[b - 1] in ("cancer", "diabetes", "tumor", "tumour",
                                                                                "diabetic"):
                     # "lung cancer", "stage four lung cancer", "type two diabetes": fold modifiers and qualifiers in

@@ -76,6 +76,7 @@ thursday friday saturday sunday know""".split())
 _WORD_SURNAMES = frozenset("right write rite".split())
 _AFTER_RIGHT = frozenset("""away now back there here after before when then this that as on at in to so and please
 back thanks now""".split())
+_NOT_NAME_SET = frozenset("them him her me us it everyone everybody someone somebody".split())
 _FAMILY_TITLES = frozenset("aunt auntie uncle grandma grandpa nana granny gran grandad granddad cousin".split())
 _AUXILIARIES = frozenset("did does do will would can could should shall may might must didn't doesn't won't".split())
 # "emeka is PICKING up the kids": what a person (not a virus or a shop) is doing
@@ -234,6 +235,12 @@ class PersonRecognizer(Recognizer):
                     base(w) not in RELATIONS and base(w) not in VALUE_STOP and i not in taken:
                 add(i, 0.85, "person_cue")  # "it's jun from the front desk", "this is ana from billing"
                 continue
+            elif p1 == "have" and doc.w(i + 1) in _CONTACT_VERBS | {"pick", "bring", "send", "come", "drop"} and \
+                    (base(w) not in eng or base(w) in fn) and base(w) not in _NOT_NAME_SET:
+                strong = True  # "have brynn call me"
+            elif p1 == "the" and doc.w(i + 1) in ("family", "household", "residence", "twins", "house") and \
+                    (base(w) in ln or base(w) not in eng) and base(w) not in FUNCTION_WORDS:
+                strong = True  # "mail it to the lopez family"
             elif p1 == "put" and doc.w(i + 1) in ("on", "in") and "list" in doc.words[i + 2:i + 5] and \
                     base(w) not in eng:
                 strong = True  # "put agnieszka on the guest list"
@@ -281,6 +288,8 @@ class PersonRecognizer(Recognizer):
                                           or t == ("send",) and doc.w(i + 1) in ("a", "an", "the", "my", "this", "some"))
                             if b not in fn and b not in ln and not (contactish and b not in eng):
                                 break
+                            if b in _PLACE_PREFIX:
+                                break  # "how many miles to san antonio"
                             if t[-1] in ("to", "from", "with", "for") and b in eng and b not in fn:
                                 break
                             if t == ("to",) and not (doc.wordset & _GIVING) and not (
