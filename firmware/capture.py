@@ -12,8 +12,13 @@ RATE = const(16000)
 FRAME = const(160)  # samples per 10 ms frame
 FRAME_US = const(10000)
 RAW_BYTES = const(640)  # 160 slots x 4 bytes
-IBUF = const(12800)  # I2S DMA buffer: 20 frames = 200 ms of slack before audio is lost
-IBUF_US = const(200000)
+# The I2S DMA ring, as ports/esp32/machine_i2s.c (v1.22-v1.26, get_dma_buf_count) builds it from ibuf: RX always
+# moves 32-bit STEREO frames (8 bytes, whatever format=) in buffers of 256 frames, ibuf // 2048 of them. When it is
+# full, ESP-IDF drops the oldest buffer. 13 buffers = 3328 samples = 208 ms of slack (26 KB of internal DMA RAM).
+_DMA_BUF_SAMPLES = const(256)
+_DMA_BUFS = const(13)
+IBUF = const(_DMA_BUFS * _DMA_BUF_SAMPLES * 8)
+IBUF_US = const(_DMA_BUFS * _DMA_BUF_SAMPLES * 1000000 // RATE)  # what the ring really holds: 208000
 
 
 class Capture:

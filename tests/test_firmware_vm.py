@@ -481,3 +481,37 @@ print("ALL", got)
     lines = dict(l.split(" ", 1) for l in out.strip().splitlines())
     assert lines["FIRST"] == "[1, 2]", out   # both commands in one call; the garbage after them waits (bound)
     assert lines["ALL"] == "[1, 2, 3]", out
+
+
+def test_overrun_inference_matches_the_real_dma_ring():
+    """Issue 12 item 4: the esp32 port sizes the RX DMA ring as 32-bit stereo, ibuf // 2048 buffers of 256 samples
+    (12800 bytes held 96 ms, not the 200 ms the overrun logic assumed), and drops the oldest buffer when full. The
+    fake ring does the same; after a stall the frame numbers the board assigns must still match the audio."""
+    prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
+    out = run_vm(f"""
+import sys, time, profile, app, capture
+from link import BoardLink
+class Sink:
+    def write(self, buf, off, n): pass
+    def readinto(self, b): return 0
+a = app.App(profile.validate({prof!r}), BoardLink(sys.stdin.buffer, Sink()))
+a.streaming = True
+a._start_capture()
+def off():   # (frame the board thinks it has) - (frame the audio really came from)
+    return (a.fno - 1) - (a.cap.i2s._pos // 160 - 1)
+for i in range(50):
+    a.step()
+d0 = off()
+for stall_ms in (150, 500, 1300):
+    time.sleep_ms(stall_ms)   # the loop stalls (a slow write, a long GC)
+    a.step()
+    print("STALL", stall_ms, off() - d0, a.cap.i2s.dropped // 160)
+    for i in range(30):
+        a.step()
+print("RING_MS", a.cap.i2s.dma_samples // 16, capture.IBUF_US // 1000)
+""", paths=(FAKES, FIRMWARE), sim_config={"wav": _speech_wav(), "fast": True, "mute_pin": 7})
+    ring = [l.split()[1:] for l in out.splitlines() if l.startswith("RING_MS")][0]
+    assert int(ring[0]) >= 200 and abs(int(ring[0]) - int(ring[1])) <= 10, out  # assumed = real, and >= 200 ms
+    for line in (l for l in out.splitlines() if l.startswith("STALL")):
+        _, stall, err, dropped = line.split()
+        assert abs(int(err)) <= 2, out  # within the ring's 16 ms granularity

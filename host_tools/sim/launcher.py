@@ -38,8 +38,14 @@ _RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 GO_FALLBACK_S = 1.0  # a host that talks but never starts a stream: the recording plays from this long after
 
 
-def _die_with_parent():
-    """In the VM's child process (Linux): get SIGKILL when the launcher dies, so no VM outlives a killed host."""
+def _vm_child_setup():
+    """In the VM's child process. SIGINT starts ignored: the PyPI VM runs inside CPython, which then installs no
+    KeyboardInterrupt handler of its own, so SIGINT is caught exactly while MicroPython's interrupt character is
+    Ctrl-C (_chip_ctrl_c relies on it; an ignored SIGINT at the REPL prompt also no longer kills the VM).
+    Linux: get SIGKILL when the launcher dies, so no VM outlives a killed host."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not sys.platform.startswith("linux"):
+        return
     try:
         import ctypes
 
@@ -90,7 +96,6 @@ class SimBoard:
         self.ticks_us_start = ticks_us_start
         self.main_code = main_code
         self.name = name
-        self._vm_up = None  # pid of the VM whose MicroPython runtime is known to be running
         self.strict = strict  # behave like the chip where it is harsher than the unix VM (see _chip_ctrl_c)
         self.port = str(self.dir / f"tty{name}")
         self.fsdir = self.dir / "fs"  # the board's filesystem (the VM's working directory)
@@ -215,7 +220,7 @@ class SimBoard:
         log = open(self.vm_log, "ab")
         self.vm = subprocess.Popen([vm_path(), "-X", f"heapsize={HEAPSIZE}", *args], stdin=s, stdout=s, stderr=log,
                                    cwd=self.fsdir, env=env, start_new_session=True, close_fds=True,
-                                   preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+                                   preexec_fn=_vm_child_setup)
         os.close(s)
         log.close()
         if self._b_master is not None:
@@ -372,14 +377,6 @@ class SimBoard:
         if not self.strict or vm is None or vm.poll() is not None:
             return False
         try:
-            if self._vm_up != vm.pid:
-                # The PyPI VM runs inside a CPython process, whose own SIGINT handler is installed until the
-                # MicroPython runtime starts; a chip's USB port only appears once its runtime is up, so before
-                # that the byte is passed on as data.
-                with open(f"/proc/{vm.pid}/maps") as f:
-                    if "micropython_run" not in f.read():
-                        return False
-                self._vm_up = vm.pid
             with open(f"/proc/{vm.pid}/status") as f:
                 for line in f:
                     if line.startswith("SigCgt:"):

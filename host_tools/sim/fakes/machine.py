@@ -138,6 +138,9 @@ class Pin(PinBase):
                 pass
 
 
+_DMA_BUF_FRAMES = 256
+
+
 class I2S:
     RX = 0
     TX = 1
@@ -153,6 +156,11 @@ class I2S:
         self._pcm = bytearray(320)
         self._pos = time.now_us() * 16 // 1000  # sample index on the WAV timeline
         self._t = self._pos * 1000 // 16  # virtual us at the end of what has been read
+        # The DMA ring as ports/esp32/machine_i2s.c sizes it (v1.22..v1.26, get_dma_buf_count): RX always moves 32-bit
+        # stereo frames (8 bytes) in buffers of DMA_BUF_LEN_IN_I2S_FRAMES = 256, ibuf // (256 * 8) of them, at least
+        # 2. When the reader falls behind, ESP-IDF drops the OLDEST buffer: so does this ring.
+        self.dma_samples = max(ibuf // (_DMA_BUF_FRAMES * 8), 2) * _DMA_BUF_FRAMES
+        self.dropped = 0  # samples dropped by the ring since init
         self._active = True
         _log("i2s on")
 
@@ -189,10 +197,18 @@ class I2S:
         if not self._active:
             # as on the chip: deinit deletes the channel, and i2s_channel_read on it fails (check_esp_err)
             raise OSError(22)
-        # pace: real-time mode waits until the audio has "arrived"; fast mode moves the clock
+        lag = time.now_us() * 16 // 1000 - self._pos  # samples the mic has produced that nobody read yet
+        if lag > self.dma_samples:
+            drop = (lag - self.dma_samples + _DMA_BUF_FRAMES - 1) // _DMA_BUF_FRAMES * _DMA_BUF_FRAMES
+            self._pos += drop
+            self.dropped += drop
+            self._t = self._pos * 1000 // 16
+        # pace: the read waits until the audio has "arrived" (real time), or moves the clock there (fast)
         t_end = self._t + nslots * 1000 // 16
         if time._fast:
-            time.advance_us(t_end - self._t)
+            d = t_end - time.now_us()
+            if d > 0:
+                time.advance_us(d)
         else:
             time.wait_until_us(t_end)
         self._t = t_end
