@@ -73,7 +73,9 @@ class App:
         # stats
         self.frames_captured = 0
         self.frames_sent = 0
-        self.drops = 0
+        self.drops = 0  # frames lost on the board: overruns and tx_dropped
+        self.tx_dropped = 0  # audio frames dropped because the host was not reading
+        self.wdt = None
         self.last_hb = ticks_ms()
         self.last_probe = 0
         self.mic_silent = wire.MIC_SILENT_UNKNOWN
@@ -193,6 +195,13 @@ class App:
     def _send_audio(self, slot, fno):
         if self.mute.muted:  # last line of defence: the IRQ may have fired while this frame was in flight
             return
+        w = self.wdt
+        if w is not None:  # a pre-roll burst is up to 45 writes: feed inside it, not only once per loop
+            w.feed()
+        if not self.link.audio_ok():  # the host is not reading: drop and count, do not block
+            self.tx_dropped += 1
+            self.drops += 1
+            return
         b = self.link.body
         struct.pack_into("<IB", b, wire.HEADER_LEN, fno & _FNO_MASK, self.codec)
         if self.codec == wire.CODEC_ADPCM:
@@ -272,6 +281,8 @@ class App:
             "drops": self.drops,
             "overruns": self.cap.overruns,
             "rx_errors": self.link.rx_errors,
+            "tx_dropped": self.tx_dropped,
+            "slow_writes": self.link.slow_writes,
             "vad_kernel": self.vad.kind,
             "fault": self.fault,
         }
@@ -426,6 +437,7 @@ class App:
             self.heartbeat()
 
     def run(self, wdt=None):
+        self.wdt = wdt
         while True:
             if wdt is not None:
                 wdt.feed()

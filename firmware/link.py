@@ -2,6 +2,7 @@
 # (byte-wise COBS de-framing that resyncs on 0x00 and never raises on garbage). The format is wire.py's.
 import select
 import sys
+import time
 
 from micropython import const
 
@@ -9,6 +10,10 @@ import kernels
 import wire
 
 _RX_MAX = const(600)
+_SLOW_WRITE_MS = const(250)  # a write that took longer: the host holds the port but is not reading (a CDC write
+                             # then waits up to 500 ms, MICROPY_HW_USB_CDC_TX_TIMEOUT); a PCM frame through the
+                             # 115200-baud UART0 mirror takes ~30 ms, a heartbeat ~5 ms
+_BACKOFF_MS = const(1000)    # after a slow write, audio is dropped this long before the link is tried again
 _RX_BURST = const(64)  # command bytes taken per loop iteration (about 1 ms at the S3's interpreter speed)
 
 
@@ -27,6 +32,9 @@ class BoardLink:
         self.seq = 0
         self.tx_frames = 0
         self.ts_fn = None  # set by the app: returns the board clock in ms (masked by put_header)
+        self.slow_writes = 0  # writes that took longer than _SLOW_WRITE_MS
+        self.congested = False  # audio is being dropped until _hold_until
+        self._hold_until = 0
         # receive side
         self._b1 = bytearray(1)
         self.rx = bytearray(_RX_MAX)
@@ -49,15 +57,31 @@ class BoardLink:
         self.body[n] = c & 0xFF
         self.body[n + 1] = c >> 8
         m = kernels.cobs_encode(self.body, n + wire.CRC_LEN, self.out)
+        t0 = time.ticks_ms()
         if gate is None:
             self._write(self.out, 0, m)
             ok = 1
         else:
             ok = not gate.muted
             self._write(self.out, 0, m * ok)  # (no branch between the read of gate.muted and the write)
+        t1 = time.ticks_ms()
+        if time.ticks_diff(t1, t0) > _SLOW_WRITE_MS:
+            self.slow_writes += 1
+            self.congested = True
+            self._hold_until = time.ticks_add(t1, _BACKOFF_MS)
         self.seq = (self.seq + ok) & 0xFFFF
         self.tx_frames += ok
         return ok
+
+    def audio_ok(self):
+        """False while the link is congested: audio frames are then dropped (and counted by the caller) rather than
+        block the loop for 500 ms each. Control frames still go, and the first audio frame after the back-off
+        tries the link again."""
+        if self.congested:
+            if time.ticks_diff(self._hold_until, time.ticks_ms()) > 0:
+                return False
+            self.congested = False
+        return True
 
     def send_bytes(self, mtype, data, prefix=None):
         """Send a small payload: optional prefix bytes, then data (str or bytes). Allocates; not for audio."""

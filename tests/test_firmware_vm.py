@@ -515,3 +515,55 @@ print("RING_MS", a.cap.i2s.dma_samples // 16, capture.IBUF_US // 1000)
     for line in (l for l in out.splitlines() if l.startswith("STALL")):
         _, stall, err, dropped = line.split()
         assert abs(int(err)) <= 2, out  # within the ring's 16 ms granularity
+
+
+STALL_SCRIPT = """
+import sys, time, machine, profile, app, wire
+prof = profile.validate({prof})
+STALL = [10 ** 9, 0]  # virtual ms: the host holds DTR but stops reading, from a segment start (a pre-roll burst)
+st = {{"audio_after": 0, "stalled_writes": 0}}
+class Sink:
+    def write(self, buf, off, n):
+        t = time.ticks_ms()
+        if STALL[1] == 0 and link.body[1] == wire.MSG_SEG_START:
+            STALL[0] = t
+            STALL[1] = t + 12000
+        if STALL[0] <= t < STALL[1]:
+            st["stalled_writes"] += 1
+            time.sleep_ms(500)    # MICROPY_HW_USB_CDC_TX_TIMEOUT: each write waits 500 ms, then gives up
+            return 0
+        if t >= STALL[1] + 500 and link.body[1] == wire.MSG_AUDIO:
+            st["audio_after"] += 1
+        return n
+    def readinto(self, b): return 0
+from link import BoardLink
+link = BoardLink(sys.stdin.buffer, Sink())
+a = app.App(prof, link)
+a.streaming = True
+a._start_capture()
+class Done(Exception): pass
+class Wdt(machine.WDT):     # the fake's WDT resets the board after a gap longer than its timeout
+    def feed(self):
+        if STALL[1] and time.ticks_ms() > STALL[1] + 6000:
+            raise Done()
+        super().feed()
+try:
+    a.run(Wdt(timeout=8000))
+except Done:
+    pass
+s = a.status()
+print("RESULT", st["stalled_writes"], s.get("tx_dropped"), st["audio_after"], s["drops"] >= s["tx_dropped"])
+"""
+
+
+def test_a_host_that_stops_reading_costs_frames_not_the_watchdog():
+    """Issue 12 item 2: USB CDC writes on esp32 wait up to 500 ms each when the host holds DTR but does not read;
+    a 45-frame pre-roll burst then blocked ~23 s with no wdt.feed(). Slow writes are now timed, audio is dropped
+    and counted while the link is congested, the watchdog is fed inside bursts, and audio flows again after."""
+    prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
+    out = run_vm(STALL_SCRIPT.format(prof=repr(prof)), paths=(FAKES, FIRMWARE),
+                 sim_config={"wav": _speech_wav(), "fast": True, "pace": 1000, "mute_pin": 7}, timeout=180)
+    _, stalled, dropped, after, counted = [l for l in out.splitlines() if l.startswith("RESULT")][0].split()
+    assert int(stalled) >= 1 and int(dropped) > 100 and counted == "True", out
+    assert int(stalled) <= 24 + 2, out  # at most ~one 500 ms probe a second, not one per frame
+    assert int(after) > 50, out         # the stream recovered once the host read again

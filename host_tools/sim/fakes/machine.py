@@ -139,6 +139,7 @@ class Pin(PinBase):
 
 
 _DMA_BUF_FRAMES = 256
+_DMA_SLACK_MS = _simcfg.get("dma_slack_ms", 0 if _simcfg.get("fast", False) else 2000)
 
 
 class I2S:
@@ -160,6 +161,9 @@ class I2S:
         # stereo frames (8 bytes) in buffers of DMA_BUF_LEN_IN_I2S_FRAMES = 256, ibuf // (256 * 8) of them, at least
         # 2. When the reader falls behind, ESP-IDF drops the OLDEST buffer: so does this ring.
         self.dma_samples = max(ibuf // (_DMA_BUF_FRAMES * 8), 2) * _DMA_BUF_FRAMES
+        # At real-time pace the VM shares a loaded host: a scheduling pause there is not the firmware being slow, so
+        # the ring gets an allowance (config dma_slack_ms; 0 in fast mode, where the clock is the firmware's own).
+        self._slack = _DMA_SLACK_MS * 16
         self.dropped = 0  # samples dropped by the ring since init
         self._active = True
         _log("i2s on")
@@ -198,8 +202,8 @@ class I2S:
             # as on the chip: deinit deletes the channel, and i2s_channel_read on it fails (check_esp_err)
             raise OSError(22)
         lag = time.now_us() * 16 // 1000 - self._pos  # samples the mic has produced that nobody read yet
-        if lag > self.dma_samples:
-            drop = (lag - self.dma_samples + _DMA_BUF_FRAMES - 1) // _DMA_BUF_FRAMES * _DMA_BUF_FRAMES
+        if lag > self.dma_samples + self._slack:
+            drop = (lag - self.dma_samples - self._slack + _DMA_BUF_FRAMES - 1) // _DMA_BUF_FRAMES * _DMA_BUF_FRAMES
             self._pos += drop
             self.dropped += drop
             self._t = self._pos * 1000 // 16
@@ -251,12 +255,20 @@ class I2S:
 
 
 class WDT:
+    """Like the chip's: a gap between feeds longer than the timeout resets the board (seen at the next feed, on
+    the virtual clock)."""
+
     def __init__(self, id=0, timeout=5000):
         self.timeout = timeout
+        self._last = time.ticks_ms()
         _log("wdt start %d" % timeout)
 
     def feed(self):
-        pass
+        now = time.ticks_ms()
+        if time.ticks_diff(now, self._last) > self.timeout:
+            _log("wdt timeout after %d ms" % time.ticks_diff(now, self._last))
+            reset()
+        self._last = now
 
 
 def reset():
