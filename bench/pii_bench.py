@@ -8,7 +8,9 @@ per-type recall (gold type) and precision (predicted type), leak rate (PII items
 uncovered), over-redaction (no-PII items with any redaction), items/s in-process (median of --repeat passes).
 
 Also reported: the hold-out split used while developing (every third item, index % 3 == 2, vs the rest), and the
-hand-written probe sentences of tests/fixtures/redact/probes.txt.
+hand-written probe sentences of tests/fixtures/redact/probes.txt, and the probe rounds
+(tests/fixtures/redact/probes_round*.jsonl: fresh sentences with gold spans, each round written before its fixes), scored
+like dev.
 
 Presidio (optional: pip install 'hushmic[bench-pii]') gets the spoken digits turned into digits first (with hushmic's
 number parser, offsets mapped back to the original tokens). It runs with spaCy NER when a spaCy English pipeline is
@@ -24,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "eval" / "pii" / "pii_dev.jsonl"
 PROBES = REPO / "tests" / "fixtures" / "redact" / "probes.txt"
+ROUNDS = sorted((REPO / "tests" / "fixtures" / "redact").glob("probes_round*.jsonl"))
 TYPES = ("PERSON", "PHONE", "EMAIL", "ADDRESS", "POSTCODE", "CREDIT_CARD", "BANK_ACCOUNT", "SSN", "ID_NUMBER",
          "DATE_OF_BIRTH", "AGE", "DEVICE_ID", "MEDICAL", "PASSWORD", "LOCATION")
 
@@ -183,6 +186,11 @@ def main(argv=None):
     rows = [("hushmic.redact (all dev)", result["hushmic"], speed),
             ("  development part (2/3)", result["hushmic_split"]["development_part"], speed),
             ("  held-out part (every 3rd)", result["hushmic_split"]["held_out_part"], speed)]
+    if ROUNDS:
+        r_items = [json.loads(x) for f in ROUNDS for x in f.read_text().splitlines() if x.strip()]
+        r_preds, r_speed, _ = timed(hushmic_predict, [it["text"] for it in r_items], 1)
+        result["hushmic_probe_rounds"] = {"files": len(ROUNDS), **score(r_items, r_preds)}
+        rows.append((f"  probe rounds ({len(ROUNDS)} files)", result["hushmic_probe_rounds"], r_speed))
 
     if not args.no_presidio:
         predict, desc = make_presidio(args.presidio)
