@@ -29,7 +29,9 @@ _FRAME = const(160)
 _PCM_BYTES = const(320)
 _HEARTBEAT_MS = const(1000)
 _PROBE_PERIOD_MS = const(30000)
-_SETTLE_FRAMES = const(10)  # frames discarded after I2S (re)starts: the mic's start-up transient
+# Frames discarded after I2S (re)starts: an INMP441's data is valid only 2^18 SCK cycles after its clock starts
+# (datasheet start-up time), 256 ms at SCK = 64 x 16 kHz; the SPH0645 and ICS-43434 need less.
+_SETTLE_FRAMES = const(26)
 _WDT_MS = const(8000)
 _AUDIO_OFF = const(13)  # HEADER_LEN + AUDIO_HDR: where codec data starts in the body
 _FNO_MASK = const(0x3FFFFFFF)

@@ -139,6 +139,7 @@ class Pin(PinBase):
 
 
 _DMA_BUF_FRAMES = 256
+_MIC_STARTUP_MS = _simcfg.get("mic_startup_ms", 256)
 _DMA_SLACK_MS = _simcfg.get("dma_slack_ms", 0 if _simcfg.get("fast", False) else 2000)
 
 
@@ -165,6 +166,9 @@ class I2S:
         # the ring gets an allowance (config dma_slack_ms; 0 in fast mode, where the clock is the firmware's own).
         self._slack = _DMA_SLACK_MS * 16
         self.dropped = 0  # samples dropped by the ring since init
+        # An INMP441 outputs garbage for 2^18 SCK cycles after its clock starts (256 ms at SCK = 64 x 16 kHz);
+        # config mic_startup_ms (0 turns it off)
+        self._garbage_until = self._pos + _MIC_STARTUP_MS * 16
         self._active = True
         _log("i2s on")
 
@@ -246,6 +250,13 @@ class I2S:
                 else:
                     buf[j + 2] = 0
                     buf[j + 3] = 0
+        if pos < self._garbage_until:
+            for i in range(nslots):
+                if pos + i < self._garbage_until:
+                    j = 4 * i
+                    buf[j + 1] = 0
+                    buf[j + 2] = 0
+                    buf[j + 3] = 0x7F if (pos + i) & 8 else 0x80  # a full-scale square wave, nothing like audio
         return nslots * 4
 
     def deinit(self):
