@@ -187,6 +187,10 @@ def main(argv=None):
            "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after: the machine's state
            "model": str(model_dir) if model_dir else None,
            "utterances": {k: f"{v[1]:.0f} s" for k, v in UTTERANCES.items()}, "rows": rows}
+    red = next((r for r in rows if r["server"] == "hushmic (redacted)" and "3s" in r), None)
+    plain = next((r for r in rows if r["server"] == "hushmic --no-redact" and "3s" in r), None)
+    if red and plain:  # what redaction adds to the wait (noise: compare with the min-max spread)
+        out["redaction_cost_s"] = {u: round(red[u]["median_s"] - plain[u]["median_s"], 3) for u in UTTERANCES}
     base = next((r for r in rows if r["server"].startswith("wyoming-faster") and "3s" in r), None)
     for r in rows:
         if base is not None and "3s" in r:
@@ -202,6 +206,9 @@ def main(argv=None):
         ratio = r.get("ratio_to_faster_whisper")
         print(f"{r['server']:<30} {cells[0]:>24} {cells[1]:>24}  "
               f"{' / '.join(f'{v:.2f}' for v in ratio.values()) if ratio else ''}", file=sys.stderr)
+    if "redaction_cost_s" in out:
+        print("redaction cost (median redacted - median --no-redact): "
+              + ", ".join(f"{u} {v:+.2f} s" for u, v in out["redaction_cost_s"].items()), file=sys.stderr)
     for r in rows:
         if "8s" in r:
             print(f"  {r['server']}: 8 s -> {r['8s']['text']!r}", file=sys.stderr)
