@@ -605,3 +605,32 @@ print("RESULT", bad[0], bad[1])
     _, frames, garbage = [l for l in out.splitlines() if l.startswith("RESULT")][0].split()
     assert int(frames) > 300, out
     assert int(garbage) == 0, out
+
+
+def test_a_corrupted_command_is_answered_with_an_error_and_never_acted_on(tmp_path):
+    """Issue 12: removing the board's CRC check passed the suite. A PING with one payload bit flipped must reach no
+    handler (so no ack), be counted in rx_errors and answered with ERR_BAD_FRAME; the intact copy is handled."""
+    from hushmic.protocol import encode_frame, wire as hwire
+
+    good = encode_frame(hwire.CMD_PING, b"abcdefgh", 9)
+    bad = bytearray(good)
+    bad[good.find(b"abcd") + 2] ^= 0x04  # inside the payload: COBS still parses, only the CRC can tell
+    assert 0 not in bad[:-1]
+    cmds = tmp_path / "cmds.bin"
+    cmds.write_bytes(bytes(bad) + good)
+    out = run_vm(f"""
+import link, wire
+errs = []
+class Sink:
+    def write(self, buf, off, n):
+        if l.body[1] == wire.MSG_ERROR:
+            errs.append((l.body[wire.HEADER_LEN], bytes(l.body[wire.HEADER_LEN + 2:wire.HEADER_LEN + 14])))
+l = link.BoardLink(open({str(cmds)!r}, "rb"), Sink())
+got = []
+l.poll(lambda t, seq, p, n: got.append((t, seq, bytes(p[:n]))))
+print("GOT", got)
+print("ERRS", l.rx_errors, errs)
+""", paths=(FIRMWARE,))
+    lines = dict(l.split(" ", 1) for l in out.strip().splitlines())
+    assert lines["GOT"] == "[(%d, 9, b'abcdefgh')]" % hwire.CMD_PING, out
+    assert lines["ERRS"].startswith("1 [(%d, b'CRC mismatch')]" % hwire.ERR_BAD_FRAME), out

@@ -165,3 +165,48 @@ def test_open_port_sets_dtr_only_on_the_native_usb(monkeypatch, tmp_path):
         monkeypatch.setattr(link, "usb_vid", lambda p, v=vid: v)
         link.open_port(str(dev))
         assert opened[-1] == (str(dev), want_dtr, False, True)
+
+
+@pytest.mark.parametrize("chunk", [1, 64, 700])
+def test_oversized_run_fed_in_chunks_is_dropped_and_the_next_frame_recovers(chunk):
+    """A run of non-zero bytes longer than any frame, arriving in pieces (as serial reads deliver it), must be
+    counted once and dropped; the frame after the next delimiter decodes (issue 12: 'never recovered' went unseen)."""
+    d = FrameDecoder()
+    good = encode_frame(wire.MSG_LOG, b"\x01hi", 7)
+    stream = b"\x55" * (3 * wire.MAX_ENCODED) + good + encode_frame(wire.MSG_LOG, b"\x01ok", 8)
+    got = []
+    for i in range(0, len(stream), chunk):
+        got += d.feed(stream[i:i + chunk])
+    # the first good frame has no delimiter before it, so it is part of the garbage run; the next one decodes
+    assert [f.seq for f in got] == [8]
+    assert d.stats.oversized == 1 and d.stats.garbage_bytes >= 3 * wire.MAX_ENCODED
+
+
+class _FakeSerial:
+    def __init__(self, data):
+        self.data = bytearray(data)
+        self.in_waiting = len(data)
+
+    def read(self, n):
+        out = bytes(self.data[:n])
+        del self.data[:n]
+        self.in_waiting = len(self.data)
+        return out
+
+
+@pytest.mark.parametrize("seqs, lost", [
+    ([1, 2, 3, 4], 0),
+    ([1, 2, 5, 6], 2),               # two frames missing on the line
+    ([65533, 65535, 0, 3], 3),       # across the 16-bit wrap: 65534, 1, 2
+    ([10, 11, 11, 12], 0),           # a repeat is not a loss
+])
+def test_sequence_gaps_are_counted_as_lost_frames(seqs, lost):
+    from hushmic.link import BoardConnection
+
+    c = BoardConnection("/dev/null")
+    c.ser = _FakeSerial(b"".join(encode_frame(wire.MSG_LOG, b"\x01x", s) for s in seqs))
+    msgs = []
+    while c.ser.in_waiting:
+        msgs += c.read()
+    assert [m.seq for m in msgs] == seqs
+    assert c.seq_lost == lost
