@@ -142,7 +142,7 @@ class Listener:
         self.saved = collections.deque(maxlen=KEEP_RECENT)  # (board, segment, utterance id or None)
         self.t0 = time.monotonic()
         self._shut = False
-        self._worker_errors = 0
+        self.store_failures = 0  # utterances that were received but could not be stored (the command exits 1)
         self.t_max = 0.0  # latest event time so far
         self.end_t = None  # timeline second after which nothing is kept (a simulated recording's end), or None
         self.on_audio = None  # optional hook on_audio(board, t, samples): every audio frame kept (after the mute check)
@@ -446,7 +446,13 @@ class Listener:
         if self.store is None or sid is None or start is None:
             return
         try:
-            self.store.add_mute(sid, start, end)
+            try:
+                self.store.add_mute(sid, start, end)
+            except SessionGone:  # deleted under us: the mute period goes into a new session, never lost
+                self.sessions[b.name] = sid = self.store.open_session(b.name, dict(b.hello or {}))
+                self.emit(b.name, "error", end if end is not None else start,
+                          message="the store's session vanished while listening; continuing in a new session")
+                self.store.add_mute(sid, start, end)
         except Exception as e:  # the stream goes on; the error is visible
             self.emit(b.name, "error", end if end is not None else start,
                       message=f"could not record a mute period in the store ({type(e).__name__})")
@@ -507,7 +513,7 @@ class Listener:
         try:
             self._process_turn(b, turn)
         except Exception as e:  # a store error must not kill the worker: report it, go on
-            self._worker_errors += 1
+            self.store_failures += len(turn.segments)
             segs = ", ".join(str(u.segment) for u in turn.segments)
             self.emit(b.name, "error", turn.end, message=f"segment(s) {segs} not saved: {type(e).__name__}: {e}")
 

@@ -294,3 +294,15 @@ def test_no_raw_audio_is_saved_when_transcription_was_wanted_but_is_unavailable(
     _speak(lst, b, 10, 30)
     lst.shutdown()
     assert lst.audio_out.any()
+
+
+def test_a_store_that_fails_is_counted_so_listen_does_not_exit_0():
+    class BrokenStore(FakeStore):
+        def add_utterance(self, *a, **kw):
+            raise OSError("disk full")
+
+    lst, b, events = _listener(None, store=BrokenStore())
+    _speak(lst, b, 0, 30)
+    lst.shutdown()
+    assert lst.store_failures == 1
+    assert any(e["event"] == "error" and "not saved" in e["message"] for e in events)

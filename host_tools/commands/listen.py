@@ -218,6 +218,10 @@ def _listen(args, durations, pipeline, store):
                     f"utterances processed: median {rs['latency_median_s']:.2f} s, max {rs['latency_max_s']:.2f} s")
             if rs["reconnects"]:
                 say(f"reconnects: {rs['reconnects']}")
+        if lst.store_failures:
+            # speech was received but could not be stored: never a quiet success (the error events say which)
+            say(f"hushmic listen: {lst.store_failures} utterance(s) could not be stored; see the error events")
+            return 1
         return 0
     finally:
         for sb in sims:
