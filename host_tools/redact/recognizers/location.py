@@ -35,7 +35,7 @@ def place_value(doc, i, max_len=9):
     while j < doc.n and j - i < max_len:
         w = doc.words[j]
         if w in _LOC_CONNECT and j + 1 < doc.n and doc.words[j + 1] not in VALUE_STOP and \
-                doc.words[j + 1] not in FUNCTION_WORDS | {"the"}:
+                doc.words[j + 1] not in FUNCTION_WORDS | {"the"} and doc.words[j + 1] not in _WHEN:
             if j == i and w != "the":
                 break
             j += 1
@@ -76,6 +76,13 @@ prep high middle seminary lodge resort home ward wing unit icu department hostel
 _NOT_PLACES = frozenset("""fear hope denial peace luxury poverty harmony sin hiding squalor comfort dread terror
 misery bliss style sync shock awe doubt pain agony trouble love debt danger limbo silence darkness secret secrecy
 moment present past future dream dreams world bubble rush hurry mood mess""".split())
+# what one works in without it being a place: "i work in sales"
+_FIELDS = frozenset("""sales marketing finance retail healthcare education construction hospitality insurance it tech
+engineering accounting hr admin administration management logistics manufacturing law banking research software
+government publishing media advertising design operations support ops security nursing medicine pharma""".split())
+# a time after a place is not part of it: "i work at home ON FRIDAYS"
+_WHEN = frozenset("""monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays
+fridays saturdays sundays weekends weekdays weekend mornings evenings nights afternoons""".split())
 _ROOMS = frozenset("room suite ward cabin bed unit apartment flat bay villa bungalow cottage chalet dorm".split())
 
 
@@ -94,6 +101,8 @@ def room_value(doc, k):
         v = place_value(doc, j + 1)
         if v and _placeish(doc, v):
             return (k, v[1])
+    if doc.w(k) in ("room", "bed", "bay", "ward") and len(doc.code(k + 1, j)) < 3:
+        return None  # "i'm in room four": a classroom or a meeting room, not where one stays
     return (k, j)
 
 
@@ -173,6 +182,9 @@ camping in|i'm home in|we're home in|i'm back home in|i'm parked on|i'm outside|
                         res.append(Result(room[0], room[1], "LOCATION", 0.8, self.name))
                         continue
                     v = place_value(doc, k + 1)
+                    if v and all(x in RELATIONS or x.endswith("'s") and x[:-2] in RELATIONS or x in ("the", "my", "our")
+                                 for x in doc.words[v[0]:v[1]]):
+                        continue  # "my kids are at grandma's"
                     if v and (_placeish(doc, v) or doc.words[v[1] - 1] in INSTITUTIONS and v[1] - v[0] >= 2) and \
                             not is_number_word(doc.words[v[0]]):
                         res.append(Result(v[0], v[1], "LOCATION", 0.8, self.name))
@@ -236,7 +248,8 @@ camping in|i'm home in|we're home in|i'm back home in|i'm parked on|i'm outside|
                     v2 = place_value(doc, k + 1)  # "my parents live in A village near york": a named place in it
                     if v2 and _placeish(doc, v2):
                         v = (k, v2[1])
-                if v and doc.words[v[0] + (doc.words[v[0]] in ("the", "a"))] in _NOT_PLACES:
+                if v and (doc.words[v[0] + (doc.words[v[0]] in ("the", "a"))] in _NOT_PLACES or
+                          "work" in t and t[-1] in ("in", "on") and doc.words[v[0]] in _FIELDS):
                     break  # "i live in fear of spiders", "we live in hope"
                 if v:
                     # a time after "at" is not a place ("i'm at five")
