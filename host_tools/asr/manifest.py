@@ -63,6 +63,6 @@ WHISPER_BASE = {
 MANIFESTS = {m["name"]: m for m in (WHISPER_TINY_EN, WHISPER_BASE)}
 
 # The Whisper model the default chain uses (backend "whisper"); chosen by measurement (docs/asr.md, "Which Whisper"):
-# on the e2e dev set base bleeps 0.936 of PII spans and leaves 0.043 of entities readable, tiny.en 0.830 / 0.149,
-# at 0.57 s median from the end of a 3 s utterance to its transcript (tiny.en 0.73 s).
+# on the e2e dev set with turn-level redaction base bleeps 0.979 of PII spans and leaves 0.021 of entities readable,
+# tiny.en 0.872 / 0.106, for the same CPU per 3 s utterance (0.93 vs 0.97 s, base with its 20 s encoder window).
 DEFAULT_WHISPER = WHISPER_BASE["name"]
