@@ -16,7 +16,6 @@ place: the input's SHA-256, the options that shape the output, each output's SHA
 manifest line matches (same input bytes, same options, outputs present with the recorded hashes) and does the rest.
 A killed run leaves at most temp files (`.tmp-*`, removed at the next start) and never a half-written output.
 """
-import hashlib
 import json
 import os
 import sys
@@ -31,15 +30,9 @@ AUDIO_EXT = ".wav"
 
 
 # ------------------------------------------------------------------------------------------------ planning
-def sha256_file(path, bufsize=1 << 20):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(bufsize)
-            if not b:
-                break
-            h.update(b)
-    return h.hexdigest()
+def sha256_file(path):
+    from .asr.models import sha256_file as sha
+    return sha(path)
 
 
 def collect(paths):

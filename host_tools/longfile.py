@@ -356,20 +356,11 @@ class _Writer:
             pass
 
 
-def _merge(iv):
-    out = []
-    for a, b in sorted(iv):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
-
-
 def process_file(path, pipeline, out=None, mode="tone", gap_s=DEFAULT_GAP_S, progress=None, vad=None,
                  block_s=BLOCK_S):
     """Run one WAV through VAD -> turns -> pipeline; write the redacted audio to `out` (None: no audio output).
     vad: VadStream keyword arguments (sensitivity, preroll_ms, hangover_ms). Returns a FileResult."""
+    from .redact.audio import _merge
     from .redact.audio import _replace as bleep
 
     if mode not in ("tone", "silence"):
@@ -446,7 +437,7 @@ def process_file(path, pipeline, out=None, mode="tone", gap_s=DEFAULT_GAP_S, pro
             if red.text:
                 res.texts.append(red.text)
                 res.redacted.append(red.redacted)
-        removed = _merge(removed)
+        removed = _merge(removed)   # the same merge as redact_audio's
         res.bleeped.extend(removed)
         if writer is not None:
             end = t2s(turn.end)
