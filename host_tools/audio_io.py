@@ -152,7 +152,8 @@ def read_wav_strict(path):
     """16 kHz mono 16-bit only (the board's format), else BadInput naming what is wrong."""
     x, rate, ch = read_wav(path)
     if ch != 1 or rate != RATE:
-        raise BadInput(f"{path}: {rate} Hz, {ch} channel(s); this command needs 16000 Hz mono 16-bit PCM")
+        raise BadInput(f"{path}: {rate} Hz, {ch} channel(s); this command needs 16000 Hz mono 16-bit PCM "
+                       f"(the board's format): {sox_hint(path)}")
     return x
 
 
