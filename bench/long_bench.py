@@ -31,8 +31,8 @@ E2E = REPO.parent / "shared" / "eval" / "e2e"
 RATE = 16000
 
 
-def sessions():
-    out = [E2E / f"session_{n}.wav" for n in (1, 2, 3, 4)]
+def sessions(n=4):
+    out = [E2E / f"session_{k}.wav" for k in range(1, n + 1)]
     missing = [p for p in out if not p.exists()]
     if missing:
         sys.exit(f"long_bench: {missing[0]} not found (the e2e dev set, ../shared/eval/e2e)")
@@ -52,9 +52,9 @@ def write(p, x):
         w.writeframes(np.asarray(x, "<i2").tobytes())
 
 
-def long_file(path, minutes):
+def long_file(path, minutes, files):
     """The sessions one after another, written block by block, up to `minutes`."""
-    parts = [read(p) for p in sessions()]
+    parts = [read(p) for p in files]
     total, n, k = int(minutes * 60 * RATE), 0, 0
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -129,6 +129,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the long file (default 60)")
     ap.add_argument("--copies", type=int, default=2, help="copies of the 4 sessions in the batch (default 2)")
+    ap.add_argument("--sessions", type=int, default=4, choices=range(1, 5), metavar="1-4",
+                    help="e2e sessions used (default all 4; fewer for a quick check)")
     ap.add_argument("--skip-batch", action="store_true")
     ap.add_argument("--skip-long", action="store_true")
     a = ap.parse_args(argv)
@@ -138,7 +140,7 @@ def main(argv=None):
     env = dict(os.environ, HUSHMIC_HOME=str(work / "home"))
     out = {"cores": cores}
     try:
-        files = sessions()
+        files = sessions(a.sessions)
         out["whisper_alone"] = whisper_alone(files)
         if not a.skip_batch:
             batch = work / "batch"
@@ -167,7 +169,7 @@ def main(argv=None):
             for name, path, secs in (("1 session", one, len(read(files[0])) / RATE),
                                      (f"{a.minutes:g} min", work / "long.wav", None)):
                 if secs is None:
-                    secs = long_file(path, a.minutes)
+                    secs = long_file(path, a.minutes, files)
                 wall, rss, rc, err = run(hush + ["redact", str(path), "--out", str(work / ("red-" + path.name))], env)
                 if rc != 0:
                     raise RuntimeError(f"redact {name} failed: {err}")
