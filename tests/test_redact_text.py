@@ -609,3 +609,20 @@ def test_random_names_spelled_after_them():
             bad.append(apply_tags(text, redact_text(text)))
         n += 1
     assert len(bad) / n <= 0.03, bad[:10]
+
+
+def test_what_whisper_writes_for_digits_and_addresses():
+    """Classes from the lead's Whisper e2e probes: a digit written as a homophone between digits ("four four TO six"),
+    an e-mail address run together into one token before "dot com", a digit misheard as a word inside a code."""
+    for text, value in [("text marco at nine one seven four four to six eight one two", "nine one seven four four to six eight one two"),
+                        ("five five two won three three eight nine nine one", "five five two won three three eight nine nine one"),
+                        ("forward it to okonkwofamily dot org", "okonkwofamily dot org"),
+                        ("please email the invoice to danielasmithgmail dot com", "danielasmithgmail dot com"),
+                        ("the code was k p a take seven one nine", "k p a take seven one nine")]:
+        spans = redact_text(text)
+        cov = covered(text, spans)
+        a = text.index(value)
+        assert all(c in cov for c in range(a, a + len(value)) if text[c] != " "), apply_tags(text, spans)
+    for text in ["go to netflix dot com", "visit wikipedia dot org", "two for one deals on pizza",
+                 "set an alarm for six", "p m take two pills"]:
+        assert redact_text(text) == [], apply_tags(text, redact_text(text))

@@ -2,6 +2,7 @@
 
 from ..doc import Result
 from ..lexicon import EMAIL_JOINERS, EMAIL_PROVIDERS, EMAIL_TLDS, FUNCTION_WORDS, RELATIONS, VALUE_STOP
+from ..names import english_words
 from ..numbers import is_number_word
 from .base import Recognizer
 
@@ -10,6 +11,7 @@ _EMAIL_STOP = FUNCTION_WORDS | VALUE_STOP | frozenset(
     "email e-mail mail address contact send report message write reply forward cc bcc is me at".split())
 
 
+_SENDING = frozenset("send sent email e-mail mail forward cc bcc reply write contact reach".split())
 _NOT_LOCAL = frozenset("me us him her them you it is at email mail address was are be".split())
 
 
@@ -25,6 +27,14 @@ class EmailRecognizer(Recognizer):
             if "@" in w and "." in w:
                 res.append(Result(a, a + 1, "EMAIL", 0.95, self.name))
                 continue
+            if doc.w(a + 1) == "dot" and len(w) >= 4 and w.isalnum() and w not in english_words() and \
+                    not is_number_word(w) and w not in EMAIL_PROVIDERS and \
+                    _SENDING & set(doc.words[max(0, a - 6):a]):
+                # "send the report to jashmitadoutlook dot com": the recogniser ran the address together
+                end = self._domain(doc, a)
+                if end is not None and end > a + 1:
+                    res.append(Result(a, end, "EMAIL", 0.9, self.name))
+                    continue
             if w not in ("at", "@") or a == 0:
                 continue
             d_end = self._domain(doc, a + 1)

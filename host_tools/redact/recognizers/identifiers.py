@@ -5,7 +5,8 @@ Cue slots ("routing number", "card ending in", "imei"), long digit sequences wit
 import re
 
 from ..doc import Result
-from ..lexicon import EMERGENCY_NUMBERS, LETTERS, MATH_WORDS, NONPERSONAL_NUMBER_OWNERS, UNITS
+from ..lexicon import (DIGIT_HOMOPHONES, DIGIT_WORDS, EMERGENCY_NUMBERS, LETTERS, MATH_WORDS, NONPERSONAL_NUMBER_OWNERS,
+                       UNITS)
 from ..numbers import luhn_ok
 from .base import CueValueRecognizer, Recognizer, cue_type_before
 
@@ -59,8 +60,8 @@ class DigitSequenceRecognizer(Recognizer):
         if not doc.has_numbers():
             return []
         res = []
-        for i, j in doc.runs():
-            digits = doc.digits(i, j)
+        for i, j in self._runs(doc):
+            digits = doc.digits(i, j, homophones=True)
             groups = doc.groups(i, j)
             prev = doc.w(i - 1)
             nonpersonal = bool(set(doc.words[max(0, i - 3):i]) & NONPERSONAL_NUMBER_OWNERS) and not (
@@ -78,6 +79,21 @@ class DigitSequenceRecognizer(Recognizer):
         return res
 
     @staticmethod
+    def _runs(doc):
+        """Number runs, joined over a digit homophone that sits between two digits ("eight eight FOR three": Whisper
+        writes "for", "to", "won", "ate" for digits)."""
+        runs = list(doc.runs())
+        k = 0
+        while k < len(runs):
+            i, j = runs[k]
+            while k + 1 < len(runs) and runs[k + 1][0] == j + 1 and doc.w(j) in DIGIT_HOMOPHONES and \
+                    doc.w(j - 1) in DIGIT_WORDS and doc.w(j + 1) in DIGIT_WORDS:
+                j = runs[k + 1][1]
+                k += 1
+            yield i, j
+            k += 1
+
+    @staticmethod
     def _by_shape(d):
         if len(d) == 15 and luhn_ok(d) and d[:2] in ("35", "86", "01", "99", "49", "44"):
             return "DEVICE_ID"
@@ -91,6 +107,8 @@ _CODE_NEG = frozenset("flight gate seat platform terminal channel room table row
                       "version model size vitamin interstate route highway bus train".split())
 
 
+# words a recogniser writes for a digit ("eight" -> "take", "ate", "hate"; "nine" -> "fine")
+_DIGIT_MISHEARD = frozenset(DIGIT_HOMOPHONES) | frozenset("take hate wait fine tin sics sicks fore tree".split())
 # cues that people spell out right before their value
 _SPELLED_CUES = ("dob", "ssn", "imei", "vin", "cvv", "iban")
 
@@ -113,6 +131,10 @@ class SpelledCodeRecognizer(Recognizer):
             if j == i:
                 i += 1
                 continue
+            g = j + (doc.w(j) in ("a", "i"))
+            if j - i >= 2 and doc.w(g) in _DIGIT_MISHEARD and doc.run(g + 1) - (g + 1) >= 3 and \
+                    all(len(w) == 1 and w in LETTERS for w in doc.words[i:j]):
+                j = doc.run(g + 1)  # "r t a TAKE four two one": a digit misheard as a word between letters and digits
             for cue in _SPELLED_CUES:
                 if doc.words[i:i + len(cue)] == list(cue) and i + len(cue) < j:
                     i += len(cue)  # "d o b eleven nine sixty": the cue spelled out is not part of the code
