@@ -144,11 +144,12 @@ def main(argv=None):
         out["whisper_alone"] = whisper_alone(files)
         if not a.skip_batch:
             batch = work / "batch"
-            for c in range(a.copies):
+            copies = max(a.copies, -(-max(2, cores) // len(files)))   # at least one file per worker, or no speed-up
+            for c in range(copies):
                 for f in files:
                     (batch / f"copy{c}").mkdir(parents=True, exist_ok=True)
                     shutil.copy(f, batch / f"copy{c}" / f.name)
-            audio = a.copies * sum(len(read(f)) for f in files) / RATE
+            audio = copies * sum(len(read(f)) for f in files) / RATE
             rows = []
             for jobs in sorted({1, 2, cores}):
                 od = work / f"out{jobs}"
@@ -175,7 +176,7 @@ def main(argv=None):
                     raise RuntimeError(f"redact {name} failed: {err}")
                 singles.append({"file": name, "audio_s": round(secs, 1), "wall_s": round(wall, 1),
                                 "throughput": round(secs / wall, 2), "peak_rss_mib": round(rss),
-                                "summary": err[-1] if err else ""})
+                                "summary": next((e for e in err if "turn(s)" in e), "")})
             out["single"] = singles
     finally:
         shutil.rmtree(work, ignore_errors=True)
