@@ -634,3 +634,51 @@ print("ERRS", l.rx_errors, errs)
     lines = dict(l.split(" ", 1) for l in out.strip().splitlines())
     assert lines["GOT"] == "[(%d, 9, b'abcdefgh')]" % hwire.CMD_PING, out
     assert lines["ERRS"].startswith("1 [(%d, b'CRC mismatch')]" % hwire.ERR_BAD_FRAME), out
+
+
+MUTE_EDGE_SCRIPT = """
+import sys, time, profile, app, wire
+prof = profile.validate({prof})
+EDGE_MS = 1605   # the switch goes on here (the sim's schedule): inside speech, and inside a 10 ms frame
+sent = []
+class Sink:
+    def write(self, buf, off, n):
+        if link.body[1] == wire.MSG_AUDIO:
+            b = link.body
+            sent.append(b[8] | (b[9] << 8) | (b[10] << 16))    # the frame number (10 ms units)
+    def readinto(self, b): return 0
+from link import BoardLink
+link = BoardLink(sys.stdin.buffer, Sink())
+a = app.App(prof, link)
+a.streaming = True
+a._start_capture()
+svc = a.service
+at_service = []
+def service():
+    if a.mute.muted and not a._mute_reported:
+        at_service.append(a.cap.running)   # the loop's first look after the edge: the IRQ has stopped the clock
+    svc()
+a.service = service
+class Done(Exception): pass
+class W:
+    def feed(self):
+        if time.ticks_ms() > 2500: raise Done()
+try:
+    a.run(W())
+except Done:
+    pass
+late = [f for f in sent if (f + 1) * 10 > EDGE_MS]   # frames whose audio reaches past the edge
+print("RESULT", len(sent), max(sent), late, at_service)
+"""
+
+
+def test_mute_takes_effect_at_the_edge_frame_and_the_irq_stops_the_clock():
+    """Issue 12: a wrong IRQ edge, or an IRQ that does not stop the clock itself, passed the suite. The switch goes
+    on at 1605 ms in the middle of speech: the last audio frame sent is the one that ended before the edge (159,
+    1590-1600 ms), and the clock is already stopped when the main loop first sees the mute (the IRQ did it)."""
+    prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
+    out = run_vm(MUTE_EDGE_SCRIPT.format(prof=repr(prof)), paths=(FAKES, FIRMWARE),
+                 sim_config={"wav": _speech_wav(), "fast": True, "mute_pin": 7, "mute": [[1.605, 100.0]]})
+    res = [l for l in out.splitlines() if l.startswith("RESULT")][0].split(" ", 1)[1]
+    assert int(res.split()[0]) > 50, out           # speech was being sent up to the edge
+    assert res.split(" ", 2)[1:] == ["159", "[] [False]"], out
