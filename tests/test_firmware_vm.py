@@ -378,7 +378,7 @@ def helper():
     x = {seed}
     while not stop[0]:
         x = (x * 1103515245 + 12345) & 0x3FFFFFFF
-        target = a.frames_captured + 3 + (x >> 8) % 60  # 30 ms .. 0.6 s of audio later (whatever the load) ...
+        target = a.frames_captured + 3 + (x >> 8) % 90  # 30 ms .. 0.9 s of audio later (whatever the load) ...
         while a.frames_captured < target and not stop[0]:
             pass
         for i in range((x >> 4) % 4000):            # ... plus a random wait, in this thread's bytecodes

@@ -250,7 +250,7 @@ class I2S:
                 else:
                     buf[j + 2] = 0
                     buf[j + 3] = 0
-        if pos < self._garbage_until:
+        if pos < self._garbage_until and not dead:  # (an unpowered mic outputs nothing at all)
             for i in range(nslots):
                 if pos + i < self._garbage_until:
                     j = 4 * i
