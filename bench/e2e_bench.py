@@ -8,8 +8,8 @@ off-the-shelf parts in the same run.
 
 Table on stderr, JSON on stdout. Targets (../shared/eval/e2e/README.md): bleeped >= 0.95, readable <= 0.05, non-PII
 speech removed <= 0.08. The anchor: WebRTC VAD (mode 2, 30 ms, 300 ms pre-roll and hangover) -> faster-whisper tiny.en
-on each segment (the same hash-checked model) -> Presidio (regex recognizers, or spaCy NER if installed) on the
-digit-converted spoken form plus a spoken-digit regex -> silence over Whisper's own word times +-100 ms. It needs the bench
+on each segment (the same hash-checked model) -> Presidio (regex recognizers, or spaCy NER if installed) plus a
+digit regex on Whisper's written text -> silence over Whisper's own word times +-100 ms. It needs the bench
 extras (`pip install -e '.[bench,bench-pii]'`); without them only hushmic runs. The scorer needs `soundfile`.
 The latency column is the end-of-turn -> stored median that the listener measured on one session played in real
 time (--latency-session; --fast runs queue turns faster than ASR can take them, so they say nothing about latency).
@@ -95,34 +95,46 @@ def _webrtc_segments(pcm, mode=2, frame_ms=30, pad_ms=300):
     return segs
 
 
-_SPOKEN_DIGITS = re.compile(r"\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b\s*){3,}")
 
 
 ANCHOR_WHISPER = "whisper-tiny.en"   # the anchor's recogniser, whatever hushmic's default Whisper model is
 
 
-def run_anchor(wav, out_dir):
-    from hushmic import audio_io
-    from hushmic.asr import whisper_backend
-    from hushmic.asr.normalize import items_to_words, normalize_words
-    from hushmic.redact import Span, apply_tags, redact_audio
-    from hushmic.redact.presidio_adapter import second_opinion, union
+_WRITTEN_NUMBER = re.compile(r"\d[\d\s().-]{2,}\d")  # the off-the-shelf regex: any written run of 4+ digits
 
+
+def run_anchor(wav, out_dir):
+    """What an off-the-shelf pipeline does: Presidio (and a digit regex) on Whisper's WRITTEN text ("555-1234",
+    "x@y.com", names capitalised), each hit mapped to Whisper's words, silenced over Whisper's own times +-100 ms."""
+    from hushmic import audio_io
+    from hushmic.asr.base import Word
+    from hushmic.asr import whisper_backend
+    from hushmic.redact import Span, redact_audio
+    from hushmic.redact.presidio_adapter import analyzer
+
+    find = analyzer("auto")
     pcm = audio_io.load_speech(str(wav))
     out = np.zeros_like(pcm)
     lines = []
     for a, b in _webrtc_segments(pcm):
         x = pcm[a:b]
         segs, _ = whisper_backend.recognise(x, RATE, model=ANCHOR_WHISPER)
-        words = items_to_words(normalize_words([w for s in segs for w in s]))  # Whisper's own times, not re-aligned
+        raw = [w for s in segs for w in s if w[0].strip()]
+        words = [Word(t.strip(), t0, t1, p) for t, t0, t1, p in raw]
         text = " ".join(w.word for w in words)
-        spans = second_opinion(text, mode="auto")
-        spans = union(text, spans, [Span(m.start(), m.end() - (1 if m.group().endswith(" ") else 0), "NUMBER")
-                                    for m in _SPOKEN_DIGITS.finditer(text)])
+        hits = [(r.start, r.end, r.entity_type) for r in find(text) if r.score >= 0.3]
+        hits += [(m.start(), m.end(), "NUMBER") for m in _WRITTEN_NUMBER.finditer(text)]
+        spans = [Span(c0, c1, typ) for c0, c1, typ in hits]
         red, _ = redact_audio(x, RATE, words, spans, margin_ms=100, mode="silence", sure_margin_ms=None)
         out[a:b] = red
+        tagged, pos = [], 0
+        for c0, c1, typ in sorted(hits):
+            if c0 < pos:
+                continue
+            tagged += [text[pos:c0], f"[{typ}]"]
+            pos = c1
         lines.append(json.dumps({"event": "transcript", "start": a / RATE, "end": b / RATE,
-                                 "text": apply_tags(text, spans)}))
+                                 "text": "".join(tagged) + text[pos:]}))
     out_dir.mkdir(parents=True, exist_ok=True)
     red_path, tr_path = out_dir / f"{wav.stem}.wav", out_dir / f"{wav.stem}.jsonl"
     with wave.open(str(red_path), "wb") as w:
