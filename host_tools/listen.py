@@ -398,7 +398,8 @@ class Listener:
         h = b.hello
         self.emit(b.name, "hello", round(b.offset, 3),
                   firmware=h.get("firmware"), protocol=h.get("protocol"), profile=h.get("profile"),
-                  rate=h.get("rate"), frame_ms=h.get("frame_ms"), codec=h.get("codec"))
+                  rate=h.get("rate"), frame_ms=h.get("frame_ms"), codec=h.get("codec"),
+                  **({"vad_kernel": h["vad_kernel"]} if "vad_kernel" in h else {}))
         if self.store is not None and b.name not in self.sessions:
             self.sessions[b.name] = self.store.open_session(b.name, dict(h))
         # the board's own mute frame may have gone out before the port was open: take the state from hello

@@ -27,9 +27,9 @@ def test_session_1_end_to_end_floor(tmp_path):
     finally:
         sys.path.pop(0)
     red, events = tmp_path / "s1.wav", tmp_path / "s1.jsonl"
+    # a store of its own: the installed model must still be found (it was not, and everything fell back to pocketsphinx)
     env = dict(os.environ, HUSHMIC_HOME=str(tmp_path / "home"))
-    from hushmic.asr.models import default_model_dir
-    env.setdefault("HUSHMIC_WHISPER_MODEL", str(default_model_dir()))  # the installed model, wherever the store is
+    env.pop("HUSHMIC_WHISPER_MODEL", None)
     p = subprocess.run([sys.executable, "-m", "hushmic", "listen", "--sim", str(E2E / "session_1.wav"), "--fast",
                         "--json", "--no-store", "--save-audio", str(red)], capture_output=True, text=True, env=env,
                        timeout=300)
