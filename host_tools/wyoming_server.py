@@ -174,11 +174,13 @@ class AsrService:
             pass
 
     def program(self):
-        from .asr.manifest import WHISPER_TINY_EN
+        from .asr.manifest import DEFAULT_WHISPER, MANIFESTS
 
-        if self.backend == "whisper":
-            model = AsrModel(name=WHISPER_TINY_EN["name"], version=WHISPER_TINY_EN["source"].rpartition("@")[2][:12],
-                             description=f"Whisper tiny.en, offline, hash-checked ({WHISPER_TINY_EN['licence']})",
+        # the Whisper the pipeline runs: the default one for "whisper", else the one named (whisper-base, ...)
+        m = MANIFESTS.get(self.backend) or (MANIFESTS[DEFAULT_WHISPER] if self.backend == "whisper" else None)
+        if m is not None:
+            model = AsrModel(name=m["name"], version=m["source"].rpartition("@")[2][:12],
+                             description=f"Whisper {m['alias']}, offline, hash-checked ({m['licence']})",
                              attribution=Attribution(name="OpenAI, SYSTRAN", url="https://github.com/openai/whisper"),
                              installed=True, languages=LANGUAGES)
         else:
