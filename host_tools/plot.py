@@ -51,6 +51,7 @@ class Timeline:
     redacted: list = field(default_factory=list)      # [(a, b, type)]
     notes: list = field(default_factory=list)
     vad_label: str = "VAD sent"
+    envelope: tuple = None                            # (centres, lo, hi) when built while streaming a file
 
     def summary(self):
         return {"duration": round(self.duration, 3), "segments": len(self.segments),
@@ -111,14 +112,46 @@ def session_timeline(store, session_id):
 
 
 def wav_timeline(path, mutes=(), spans_json=None, vad=True):
-    x, rate, ch = read_wav(path)
-    if ch > 1:
-        x = x.astype(np.int32).mean(axis=1).astype(np.int16)
-    if len(x) == 0:
+    """A WAV file's timeline, read in blocks: the waveform envelope and the firmware VAD (streamed through the VM)
+    are built as the file goes by, so memory stays flat with the file's length (an hour is fine)."""
+    from .longfile import WavStream
+
+    ws = WavStream(path)
+    if ws.frames == 0:
         raise BadInput(f"{path}: the WAV file holds no audio")
-    tl = Timeline(title=Path(path).name, duration=len(x) / rate, rate=rate, pieces=[(0.0, x)])
-    if vad:
-        _vad_layer(tl, x, rate)
+    tl = Timeline(title=Path(path).name, duration=ws.duration, rate=ws.rate)
+    env = _Envelope(tl.duration, tl.rate)
+    vs = _vad_stream(tl) if vad else None
+    frames, sent, pos = [], [], 0
+    try:
+        for x, x16 in ws.blocks():
+            env.add(pos / ws.rate, x)
+            pos += len(x)
+            if vs is not None:
+                f, s = vs.feed(x16)
+                frames.append(f)
+                sent.append(s)
+        if vs is not None:
+            f, s = vs.finish()
+            frames.append(f)
+            sent.append(s)
+    except HushmicError as e:
+        if not isinstance(e, BadInput) and vs is not None:
+            tl.notes.append(f"VAD layer skipped: {e}")
+            frames, sent, vs = [], [], None
+        else:
+            raise
+    finally:
+        if vs is not None:
+            vs.close()
+    tl.envelope = env.result()
+    if vs is not None:
+        from . import vad_runner
+        frame_s = getattr(vad_runner, "FRAME_MS", 10) / 1000.0
+        tl.detector = _runs("".join(frames), frame_s)
+        tl.segments = [(a, b, False) for a, b in _runs("".join(sent), frame_s)]
+        if ws.rate != 16000:
+            tl.notes.append(f"VAD run on the file resampled from {ws.rate} Hz to 16 kHz")
     tl.mutes = [(float(a), float(b)) for a, b in mutes]
     if spans_json:
         try:
@@ -130,46 +163,49 @@ def wav_timeline(path, mutes=(), spans_json=None, vad=True):
     return tl
 
 
-def _vad_layer(tl, x, rate):
+def _vad_stream(tl):
     try:
         from . import vad_runner
-    except ImportError:
-        tl.notes.append("VAD layer skipped: hushmic.vad_runner is not available")
-        return
-    if rate != 16000:
-        from .audio_io import resample
-        x = resample(x, rate, 16000)
-        tl.notes.append(f"VAD run on the file resampled from {rate} Hz to 16 kHz")
-    try:
-        res = vad_runner.run_vad(x)
-    except HushmicError as e:
+        return vad_runner.VadStream()
+    except (ImportError, HushmicError) as e:
         tl.notes.append(f"VAD layer skipped: {e}")
-        return
-    frame_s = getattr(vad_runner, "FRAME_MS", 10) / 1000.0
-    tl.detector = _runs(res.frames, frame_s)
-    tl.segments = [(a, b, False) for a, b in _runs(res.sent, frame_s)]
-    tl.vad_label = "VAD sent"
+        return None
+
+
+class _Envelope:
+    """Per-bin min and max of a timeline's audio, accumulated piece by piece (NaN where there is no audio)."""
+
+    def __init__(self, duration, rate, width=3000):
+        self.rate = rate
+        n_bins = int(max(200, min(width, duration * rate)))
+        self.edges = np.linspace(0.0, duration, n_bins + 1)
+        self.lo = np.full(n_bins, np.nan)
+        self.hi = np.full(n_bins, np.nan)
+
+    def add(self, t0, x):
+        if len(x) == 0:
+            return
+        n_bins = len(self.lo)
+        xf = np.asarray(x).astype(np.float64) / 32768.0
+        t = t0 + np.arange(len(xf)) / self.rate
+        b = np.clip(np.searchsorted(self.edges, t, side="right") - 1, 0, n_bins - 1)  # nondecreasing
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(b)) + 1])
+        bins = b[starts]
+        self.lo[bins] = np.fmin(self.lo[bins], np.minimum.reduceat(xf, starts))
+        self.hi[bins] = np.fmax(self.hi[bins], np.maximum.reduceat(xf, starts))
+
+    def result(self):
+        return (self.edges[:-1] + self.edges[1:]) / 2, self.lo, self.hi
 
 
 def _envelope(tl, width=3000):
-    """Per-bin min and max over the whole timeline (NaN where there is no audio)."""
-    n_bins = int(max(200, min(width, tl.duration * tl.rate)))
-    edges_t = np.linspace(0.0, tl.duration, n_bins + 1)
-    lo = np.full(n_bins, np.nan)
-    hi = np.full(n_bins, np.nan)
+    """Per-bin min and max over the whole timeline: precomputed for a streamed file, else from its pieces."""
+    if tl.envelope is not None:
+        return tl.envelope
+    env = _Envelope(tl.duration, tl.rate, width)
     for t0, x in tl.pieces:
-        if len(x) == 0:
-            continue
-        xf = x.astype(np.float64) / 32768.0
-        t = t0 + np.arange(len(xf)) / tl.rate
-        b = np.clip(np.searchsorted(edges_t, t, side="right") - 1, 0, n_bins - 1)  # nondecreasing
-        starts = np.concatenate([[0], np.flatnonzero(np.diff(b)) + 1])
-        bins = b[starts]
-        bmin = np.minimum.reduceat(xf, starts)
-        bmax = np.maximum.reduceat(xf, starts)
-        lo[bins] = np.fmin(lo[bins], bmin)
-        hi[bins] = np.fmax(hi[bins], bmax)
-    return (edges_t[:-1] + edges_t[1:]) / 2, lo, hi
+        env.add(t0, x)
+    return env.result()
 
 
 def render(tl: Timeline, out):

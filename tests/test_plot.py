@@ -2,6 +2,7 @@
 import json
 import os
 import stat
+from pathlib import Path
 import sys
 
 import numpy as np
@@ -106,3 +107,24 @@ def test_missing_matplotlib_is_one_line_exit_1(session, tmp_path, monkeypatch, c
     assert cli_main(["plot", sid, "-o", str(tmp_path / "x.png"), "--store", str(root)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "matplotlib" in err[0] and "hushmic[plot]" in err[0] and "Traceback" not in err[0]
+
+
+def test_a_file_is_plotted_from_blocks_with_the_same_envelope_and_vad_as_whole(tmp_path):
+    """wav_timeline streams the file (flat memory for an hour); its envelope and VAD equal the whole-file ones."""
+    import numpy as np
+
+    from hushmic import plot, vad_runner
+    from hushmic.audio_io import read_wav
+
+    wav = Path(__file__).resolve().parent / "fixtures" / "sim" / "speech.wav"
+    x, rate, _ = read_wav(wav)
+    try:
+        whole = vad_runner.run_vad(x)
+    except Exception as e:  # pragma: no cover - no VM on this platform
+        pytest.skip(f"MicroPython VM unavailable: {e}")
+    tl = plot.wav_timeline(wav)
+    ref = plot.Timeline(title="ref", duration=len(x) / rate, rate=rate, pieces=[(0.0, x)])
+    for got, want in zip(plot._envelope(tl), plot._envelope(ref)):
+        np.testing.assert_allclose(got, want)
+    assert tl.segments == [(a, b, False) for a, b in plot._runs(whole.sent, 0.01)]
+    assert tl.detector == plot._runs(whole.frames, 0.01)
