@@ -212,6 +212,7 @@ class App:
             kernels.pcm_pack(b, _AUDIO_OFF, slot, _FRAME)
             n = _PCM_BYTES
         if self.link.send(wire.MSG_AUDIO, wire.AUDIO_HDR + n, self.mute):  # re-checked with no branch before the write
+            # (sent, or queued behind earlier frames: a queued frame is checked against the switch again)
             self.frames_sent += 1
             self.last_sent_fno = fno
 
@@ -265,6 +266,7 @@ class App:
             "viper": kernels.HAVE_VIPER,
             "vad_kernel": self.vad.kind,
             "mic_power_cut": self.profile["mic_power_cut"],
+            "tx_limit_bps": self.link.tx_rate,  # 0: unpaced; else the UART0 mirror's cap (stdout_uart_baud / 10)
             "muted": self.mute.muted,
             "platform": sys.platform,
             "mpy": getattr(sys.implementation, "_mpy", 0),  # .mpy version and native arch: what deploy compiles for
@@ -280,11 +282,13 @@ class App:
             "config": self.config(),
             "frames_captured": self.frames_captured,
             "frames_sent": self.frames_sent,
-            "drops": self.drops,
+            "drops": self.drops + self.link.q_dropped,
             "overruns": self.cap.overruns,
             "rx_errors": self.link.rx_errors,
-            "tx_dropped": self.tx_dropped,
+            "tx_dropped": self.tx_dropped + self.link.q_dropped,
             "slow_writes": self.link.slow_writes,
+            "tx_limit_bps": self.link.tx_rate,
+            "tx_queued_max": self.link.q_max,
             "vad_kernel": self.vad.kind,
             "fault": self.fault,
         }
@@ -311,6 +315,10 @@ class App:
             if k == "codec":
                 if v not in wire.CODEC_NAMES:
                     raise ValueError("codec must be one of %s" % ", ".join(wire.CODEC_NAMES))
+                rate = self.link.tx_rate
+                if v == "pcm16" and rate and rate < wire.PCM16_WIRE_BPS:
+                    raise ValueError("pcm16 needs %d bytes/s but this board sends at most %d (its MicroPython mirrors "
+                                     "stdout to UART0 at %d baud); use adpcm" % (wire.PCM16_WIRE_BPS, rate, rate * 10))
             elif isinstance(v, bool) or not isinstance(v, int):
                 raise ValueError("'%s' must be an integer" % k)
         if "shift" in cfg and not 8 <= cfg["shift"] <= 24:
@@ -413,13 +421,14 @@ class App:
         struct.pack_into(
             wire.HEARTBEAT_FMT, self.link.body, wire.HEADER_LEN,
             self.uptime_ms() & _FNO_MASK, self.frames_captured & _FNO_MASK, self.frames_sent & _FNO_MASK,
-            self.drops & _FNO_MASK, self.cap.overruns & _FNO_MASK, self.vad.noise_floor, gc.mem_free() & _FNO_MASK,
+            (self.drops + self.link.q_dropped) & _FNO_MASK, self.cap.overruns & _FNO_MASK, self.vad.noise_floor, gc.mem_free() & _FNO_MASK,
             self.state(),
         )
         self.link.send(wire.MSG_HEARTBEAT, struct.calcsize(wire.HEARTBEAT_FMT))
 
     def service(self):
-        """Everything between frames: host commands, the mute switch, heartbeat, probe. Cheap when idle."""
+        """Everything between frames: queued frames out, host commands, the mute switch, heartbeat, probe."""
+        self.link.pump()
         self.link.poll(self._on_command)
         m = self.mute
         if m.muted:
@@ -467,7 +476,7 @@ def main(safe_mode_window_ms=2000, seq_start=0):
         print("hushmic: %s" % e)
         return
     micropython.kbd_intr(-1)  # 0x03 inside binary frames must not raise KeyboardInterrupt
-    link = BoardLink()
+    link = BoardLink(tx_bytes_per_s=prof["stdout_uart_baud"] // 10)
     link.seq = seq_start & 0xFFFF  # tests start just below the 16-bit wrap
     app = App(prof, link)
     boot_pin = machine.Pin(prof["boot_pin"], machine.Pin.IN, machine.Pin.PULL_UP)

@@ -68,6 +68,12 @@ def pcm_pack_plain(dst, doff, samples, n):
         dst[doff + 2 * i + 1] = (v >> 8) & 0xFF
 
 
+def copy_plain(dst, doff, src, soff, n):
+    """Copy n bytes src[soff:] -> dst[doff:] (two byte buffers, not overlapping) without a slice's allocation."""
+    for i in range(n):
+        dst[doff + i] = src[soff + i]
+
+
 try:
     import kernels_viper as _v
 
@@ -83,9 +89,12 @@ if HAVE_VIPER:
     adpcm_encode_viper = _v.adpcm_encode
     fill_viper = _v.fill
     pcm_pack_viper = _v.pcm_pack
+    copy_viper = _v.copy
     convert, fill, pcm_pack, crc16, cobs_encode = convert_viper, fill_viper, pcm_pack_viper, crc16_viper, cobs_encode_viper
+    copy = copy_viper
 else:
     convert, fill, pcm_pack, crc16, cobs_encode = convert_plain, fill_plain, pcm_pack_plain, crc16_plain, cobs_encode_plain
+    copy = copy_plain
 
 
 class AdpcmEncoder:

@@ -180,3 +180,12 @@ def pcm_pack(dst, doff: int, samples, n: int):
         d[doff + 2 * i] = v & 0xFF
         d[doff + 2 * i + 1] = (v >> 8) & 0xFF
         i += 1
+
+@micropython.viper
+def copy(dst, doff: int, src, soff: int, n: int):
+    d = ptr8(dst)
+    s = ptr8(src)
+    i = 0
+    while i < n:
+        d[doff + i] = s[soff + i]
+        i += 1

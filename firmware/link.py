@@ -1,5 +1,14 @@
 # Board side of the host link: frames out (preallocated, allocation-free for audio) and commands in
 # (byte-wise COBS de-framing that resyncs on 0x00 and never raises on garbage). The format is wire.py's.
+#
+# Output is paced. On ESP32_GENERIC_S3 every stdout write is mirrored to UART0 first, at 115200 baud, and the write
+# waits until the 128-byte TX FIFO has taken all of it (ports/esp32/uart.c uart_stdout_tx_strn, "TODO add a
+# timeout"; the wait sleeps a FreeRTOS tick per FIFO fill, so a faster baud does not help). Everything the board
+# sends is therefore capped near 11.5 KB/s, and a segment's 45-frame pre-roll written at once blocks the loop for
+# ~0.4 s, longer than the I2S DMA ring holds. So frames go out only as fast as the UART takes them (a credit
+# that refills at the profile's stdout_uart_baud / 10 bytes a second, at most one FIFO ahead); what cannot go yet
+# waits, in order, in a preallocated queue that the loop pumps each iteration. No write then blocks for long.
+import array
 import select
 import sys
 import time
@@ -11,14 +20,18 @@ import wire
 
 _RX_MAX = const(600)
 _SLOW_WRITE_MS = const(250)  # a write that took longer: the host holds the port but is not reading (a CDC write
-                             # then waits up to 500 ms, MICROPY_HW_USB_CDC_TX_TIMEOUT); a PCM frame through the
-                             # 115200-baud UART0 mirror takes ~30 ms, a heartbeat ~5 ms
+                             # then waits up to 500 ms, MICROPY_HW_USB_CDC_TX_TIMEOUT)
 _BACKOFF_MS = const(1000)    # after a slow write, audio is dropped this long before the link is tried again
 _RX_BURST = const(64)  # command bytes taken per loop iteration (about 1 ms at the S3's interpreter speed)
+_FIFO = const(128)  # the UART's TX FIFO (SOC_UART_FIFO_LEN): a write this long returns without waiting
+_TXQ = const(6144)  # queued payload bytes: a 45-frame ADPCM pre-roll is 4 KB
+_TXN = const(96)  # queued frames
+_CTL_ROOM = const(1024)  # kept free for control frames: audio never fills the queue to the brim
+_OVERHEAD = const(12)  # header + CRC + COBS code byte + delimiter (plus 1 per 254 bytes)
 
 
 class BoardLink:
-    def __init__(self, stream_in=None, stream_out=None):
+    def __init__(self, stream_in=None, stream_out=None, tx_bytes_per_s=0):
         sin = stream_in if stream_in is not None else sys.stdin.buffer
         sout = stream_out if stream_out is not None else sys.stdout.buffer
         self._write = sout.write
@@ -35,6 +48,22 @@ class BoardLink:
         self.slow_writes = 0  # writes that took longer than _SLOW_WRITE_MS
         self.congested = False  # audio is being dropped until _hold_until
         self._hold_until = 0
+        # transmit pacing (0: unpaced, every frame is written at once) and the queue of frames waiting for it
+        self.tx_rate = tx_bytes_per_s
+        self._credit = _FIFO * 1000  # milli-bytes the UART can take now without the write waiting
+        self._credit_t = time.ticks_ms()
+        self.gate = None  # the mute switch, read again before each queued audio frame is written
+        self.q = bytearray(_TXQ)
+        self.q_tail = 0  # next free byte
+        self.q_used = 0  # bytes queued
+        self.q_len = array.array("H", range(_TXN))  # payload length of each queued frame
+        self.q_type = bytearray(_TXN)
+        self.q_gated = bytearray(_TXN)  # 1: an audio frame (dropped, not written, if the switch is on by then)
+        self.q_head = 0  # oldest queued frame
+        self.q_n = 0
+        self.q_start = 0  # byte offset of the oldest queued frame
+        self.q_max = 0  # most payload bytes ever queued (status tx_queued_max)
+        self.q_dropped = 0  # audio frames dropped because the queue was full or the link congested
         # receive side
         self._b1 = bytearray(1)
         self.rx = bytearray(_RX_MAX)
@@ -45,12 +74,95 @@ class BoardLink:
 
     # ---- transmit ------------------------------------------------------------------------------------------
     def send(self, mtype, payload_len, gate=None):
-        """Send the payload already written at self.body[HEADER_LEN:]. Allocation-free. Returns True if sent.
+        """Send the payload already written at self.body[HEADER_LEN:]: now if the UART can take it, else queued
+        behind earlier frames (pump() writes it). Allocation-free. Returns True if written or queued.
 
-        gate: an object whose `muted` turns True from a soft IRQ (the mute switch). It is read in the same
-        expression as the write, with no branch in between: MicroPython runs scheduled IRQ handlers only at
-        branches and loop edges, so a handler that ran before the write is always seen, and the frame dropped
-        (its sequence number is not used)."""
+        gate: for audio, the mute switch (an object whose `muted` turns True from a soft IRQ). It is read again in
+        the same expression as the write, queued or not (see _write_frame); a frame the switch stops is dropped."""
+        if gate is not None:
+            self.gate = gate
+        if self.q_n:
+            if not self._enqueue(mtype, payload_len, gate is not None):
+                return False
+            self.pump()
+            return True
+        if self.tx_rate and not self._room(payload_len):
+            return self._enqueue(mtype, payload_len, gate is not None)
+        return self._write_frame(mtype, payload_len, gate) > 0
+
+    def _room(self, payload_len):
+        """Refill the credit from the clock; True if a frame of payload_len can be written without waiting long."""
+        now = time.ticks_ms()
+        el = time.ticks_diff(now, self._credit_t)
+        self._credit_t = now
+        if el > 0:
+            c = self._credit + (el if el < 1000 else 1000) * self.tx_rate
+            self._credit = c if c < _FIFO * 1000 else _FIFO * 1000
+        need = payload_len + _OVERHEAD
+        return self._credit >= (need if need < _FIFO else _FIFO) * 1000
+
+    def _enqueue(self, mtype, payload_len, gated):
+        free = _TXQ - self.q_used
+        if self.q_n == _TXN or payload_len > free or (gated and payload_len > free - _CTL_ROOM):
+            if gated:
+                self.q_dropped += 1
+            return False
+        i = self.q_head + self.q_n
+        if i >= _TXN:
+            i -= _TXN
+        t = self.q_tail
+        k = _TXQ - t  # room before the end of the ring
+        if k >= payload_len:
+            kernels.copy(self.q, t, self.body, wire.HEADER_LEN, payload_len)
+        else:
+            kernels.copy(self.q, t, self.body, wire.HEADER_LEN, k)
+            kernels.copy(self.q, 0, self.body, wire.HEADER_LEN + k, payload_len - k)
+        t += payload_len
+        self.q_tail = t - _TXQ if t >= _TXQ else t
+        self.q_len[i] = payload_len
+        self.q_type[i] = mtype
+        self.q_gated[i] = 1 if gated else 0
+        self.q_n += 1
+        self.q_used += payload_len
+        if self.q_used > self.q_max:
+            self.q_max = self.q_used
+        return True
+
+    def pump(self):
+        """Write queued frames, oldest first, as far as the UART credit allows. Called every loop iteration.
+        While the link is congested (the host stopped reading) queued audio is dropped and counted."""
+        while self.q_n:
+            i = self.q_head
+            n = self.q_len[i]
+            gated = self.q_gated[i]
+            if self.tx_rate and not self._room(n):
+                return
+            s = self.q_start
+            k = _TXQ - s
+            if k >= n:
+                kernels.copy(self.body, wire.HEADER_LEN, self.q, s, n)
+            else:
+                kernels.copy(self.body, wire.HEADER_LEN, self.q, s, k)
+                kernels.copy(self.body, wire.HEADER_LEN + k, self.q, 0, n - k)
+            s += n
+            self.q_start = s - _TXQ if s >= _TXQ else s
+            self.q_head = i + 1 if i + 1 < _TXN else 0
+            self.q_n -= 1
+            self.q_used -= n
+            if gated:
+                if self.audio_ok():
+                    self._write_frame(self.q_type[i], n, self.gate)
+                else:
+                    self.q_dropped += 1
+            else:
+                self._write_frame(self.q_type[i], n, None)
+
+    def _write_frame(self, mtype, payload_len, gate):
+        """Header, CRC, COBS and one write of what is at self.body[HEADER_LEN:]. Returns the bytes written.
+
+        With a gate, its `muted` is read in the same expression as the write, with no branch in between:
+        MicroPython runs scheduled IRQ handlers only at branches and loop edges, so a handler that ran before the
+        write is always seen, and the frame dropped (its sequence number is not used)."""
         wire.put_header(self.body, mtype, self.seq, self.ts_fn() if self.ts_fn else 0)
         n = wire.HEADER_LEN + payload_len
         c = kernels.crc16(self.body, n)
@@ -71,7 +183,9 @@ class BoardLink:
             self._hold_until = time.ticks_add(t1, _BACKOFF_MS)
         self.seq = (self.seq + ok) & 0xFFFF
         self.tx_frames += ok
-        return ok
+        if self.tx_rate:
+            self._credit -= m * ok * 1000
+        return m * ok
 
     def audio_ok(self):
         """False while the link is congested: audio frames are then dropped (and counted by the caller) rather than

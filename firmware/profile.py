@@ -20,6 +20,9 @@ SCHEMA = {
     "led_type": (str, False, ("ws2812", "none")),
     "boot_pin": (int, False, (0, 48)),
     "mic_power_cut": (bool, False, None),
+    # The MicroPython build mirrors stdout to UART0 at this baud (ESP32_GENERIC_S3: 115200, MICROPY_HW_ENABLE_UART_REPL),
+    # which caps everything the board sends at baud / 10 bytes a second; 0 for a build without the UART REPL.
+    "stdout_uart_baud": (int, False, (0, 5000000)),
     "notes": (str, False, None),
 }
 
@@ -50,7 +53,8 @@ def validate(d):
     for k in d:
         if k not in SCHEMA:
             raise ProfileError("unknown key '%s'" % k)
-    out = {"mute_pull": "up", "led_type": "none", "boot_pin": 0, "mic_power_cut": False, "notes": ""}
+    out = {"mute_pull": "up", "led_type": "none", "boot_pin": 0, "mic_power_cut": False, "notes": "",
+           "stdout_uart_baud": 115200}
     for k, spec in SCHEMA.items():
         typ, required, check = spec
         if k not in d:

@@ -68,6 +68,7 @@ CODEC_ADPCM = const(1)  # i16 predictor, u8 step index, u8 reserved 0, 80 bytes 
 CODEC_NAMES = ("pcm16", "adpcm")
 FRAME_SAMPLES = const(160)
 AUDIO_HDR = const(5)  # u32 frame number + u8 codec
+PCM16_WIRE_BPS = const(33800)  # a PCM16 audio frame on the wire (338 bytes: header, CRC, COBS, 0x00), 100 a second
 
 HEARTBEAT_FMT = "<IIIIIhIB"  # uptime_s, frames_captured, frames_sent, drops, overruns, noise_floor, free_heap, state
 STATE_IDLE = const(0)

@@ -186,7 +186,11 @@ def measure(port, shift=None, quiet_s=5.0, speech_s=5.0, wav_seconds=None, promp
         if not isinstance(s, int):
             raise HushmicError("the board did not report its shift")
         col = _Collector(conn)
-        conn.send("config", json.dumps({"shift": s, "codec": "pcm16"}).encode())
+        # PCM16 for exact levels, unless the board's output cannot carry it (an ESP32_GENERIC_S3 build mirrors stdout
+        # to UART0 and is capped near 11.5 KB/s: hello's tx_limit_bps)
+        limit = hello.get("tx_limit_bps") or 0
+        codec = "pcm16" if not limit or limit >= wire.PCM16_WIRE_BPS else "adpcm"
+        conn.send("config", json.dumps({"shift": s, "codec": codec}).encode())
         col.wait_ack(wire.CMD_CONFIG)
         conn.send("start")
         col.wait_ack(wire.CMD_START)

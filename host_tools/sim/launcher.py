@@ -81,7 +81,7 @@ class SimBoard:
 
     def __init__(self, wav, fast=False, pace=50, mute=(), faults=None, profile="simulated", workdir=None,
                  power_cut=False, boot_held=False, ticks_ms_start=0, ticks_us_start=0, main_code=None,
-                 name="sim0", control=False, strict=True):
+                 name="sim0", control=False, strict=True, uart_mirror_baud=115200):
         self.wav = str(Path(wav).resolve())
         self.fast = fast
         self.pace = pace
@@ -97,6 +97,8 @@ class SimBoard:
         self.main_code = main_code
         self.name = name
         self.strict = strict  # behave like the chip where it is harsher than the unix VM (see _chip_ctrl_c)
+        # stdout also goes out a UART0 at this baud, and writes wait for it, as on ESP32_GENERIC_S3 (fakes/_uart0.py)
+        self.uart_mirror_baud = uart_mirror_baud if strict else 0
         self.port = str(self.dir / f"tty{name}")
         self.fsdir = self.dir / "fs"  # the board's filesystem (the VM's working directory)
         self.go_file = self.dir / "go"
@@ -188,6 +190,7 @@ class SimBoard:
             "start_ms": start_ms, "go_file": str(self.go_file), "clock_file": str(self.clock_file),
             "events_file": str(self.events_file), "led_log": str(self.led_log),
             "control_file": str(self.control_file) if self.control_file else None,
+            "uart_mirror_baud": self.uart_mirror_baud,
         }
         (self.dir / "sim.json").write_text(json.dumps(cfg))
 

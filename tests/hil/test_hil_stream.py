@@ -72,9 +72,18 @@ def test_known_recording_streams_intact(board):
 
 
 def test_pcm16_codec(board):
-    """The uncompressed codec streams too (config codec=pcm16), and the board goes back to ADPCM afterwards."""
+    """The uncompressed codec streams when the board's output can carry it (config codec=pcm16), and the board goes
+    back to ADPCM afterwards. An ESP32_GENERIC_S3 build mirrors stdout to UART0 at 115200 baud (hello's
+    tx_limit_bps, 11520): PCM16 needs 33800 bytes/s there, so the board must refuse it with the reason, not stream
+    it and lose two thirds of the audio."""
     conn = board.connect()
+    limit = conn.hello.get("tx_limit_bps") or 0
     conn.send("config", {"codec": "pcm16"})
+    if limit and limit < wire.PCM16_WIRE_BPS:
+        m = read_until(conn, lambda m: m.kind in ("error", "ack"), 5)
+        assert m is not None and m.kind == "error", f"a board capped at {limit} B/s accepted pcm16: {m}"
+        assert "adpcm" in m.fields.get("message", ""), m.fields
+        return
     assert read_until(conn, ack_for(CMD["config"]), 5) is not None
     try:
         board.play_known_audio()

@@ -2,6 +2,7 @@
 import time
 
 import _simcfg
+import _uart0
 
 _log = _simcfg.get("led_log")
 
@@ -32,4 +33,4 @@ class NeoPixel:
             return
         self._last = v
         with open(_log, "a") as f:
-            f.write("%d %d,%d,%d\n" % (time.now_us() // 1000, v[0], v[1], v[2]))
+            _uart0.own(f.write("%d %d,%d,%d\n" % (time.now_us() // 1000, v[0], v[1], v[2])))

@@ -8,6 +8,7 @@ import utime as _rt  # the VM's built-in time module (the fake shadows the name 
 sys.path.extend(_saved)
 
 import _simcfg
+import _uart0
 
 _TICKS_PERIOD = 1 << 30
 _TICKS_MAX = _TICKS_PERIOD - 1
@@ -43,12 +44,21 @@ def _check_go():
 
 
 def now_us():
-    """Virtual time in us on the WAV timeline (not wrapped). Real-time mode follows the wall clock."""
+    """Virtual time in us on the WAV timeline (not wrapped). Real-time mode follows the wall clock.
+    A stdout write still going out the UART0 mirror (_uart0) holds the caller until it returns, as on the chip."""
     global _virt_us, _real_last
     if not _fast and _check_go():
         r = _rt.ticks_us()
         _virt_us += _rt.ticks_diff(r, _real_last)  # incremental, so the VM's own tick wrap never matters
         _real_last = r
+    if _uart0.BAUD:
+        t = _uart0.release_us(_virt_us)
+        if t > _virt_us and _started:  # (before "go" the clock stands still: nothing plays, nothing is late)
+            if _fast:
+                _virt_us = t
+            else:
+                _rt.sleep_us(t - _virt_us)
+                return now_us()
     return _virt_us
 
 
@@ -78,7 +88,7 @@ def clock_tick():
         return
     _clock_written = _virt_us
     with open(_clock_file, "w") as f:
-        f.write(str(_virt_us // 1000))
+        _uart0.own(f.write(str(_virt_us // 1000)))
 
 
 def started():
