@@ -128,7 +128,7 @@ class Sink:
         return 0
 sink = Sink()
 from link import BoardLink
-link = BoardLink(sys.stdin.buffer, sink)
+link = BoardLink(sys.stdin.buffer, sink, tx_bytes_per_s={rate})
 a = app.App(prof, link)
 a.codec = wire.{codec}
 a.streaming = True
@@ -141,18 +141,23 @@ seg0 = a.segment
 micropython.heap_lock()
 try:
     for i in range({n}):
+        if {rate}:
+            link.pump()   # the paced path: frames wait in the queue and go out as the UART credit allows
         a.step()
 finally:
     micropython.heap_unlock()
 print("OK", a.frames_sent - sent0, a.segment - seg0, a.cap.overruns, a.drops, a.fno)
+print("QMAX", link.q_max)
 """
 
 
-@pytest.mark.parametrize("codec", ["CODEC_ADPCM", "CODEC_PCM16"])
-def test_audio_loop_allocates_nothing_under_heap_lock(codec):
+@pytest.mark.parametrize("codec,rate", [("CODEC_ADPCM", 0), ("CODEC_PCM16", 0), ("CODEC_ADPCM", 11520)],
+                         ids=["adpcm", "pcm16", "adpcm-paced"])
+def test_audio_loop_allocates_nothing_under_heap_lock(codec, rate):
     prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
-    out = run_vm(LOOP_SCRIPT.format(prof=repr(prof).replace("True", "True"), codec=codec, warm=50, n=1100),
-                 paths=(FAKES, FIRMWARE), sim_config={"wav": _speech_wav(), "fast": True, "mute_pin": 7},
+    out = run_vm(LOOP_SCRIPT.format(prof=repr(prof).replace("True", "True"), codec=codec, warm=50, n=1100, rate=rate),
+                 paths=(FAKES, FIRMWARE), sim_config={"wav": _speech_wav(), "fast": True, "mute_pin": 7,
+                                                      "uart_mirror_baud": 115200 if rate else 0},
                  timeout=180)
     ok = [l for l in out.splitlines() if l.startswith("OK")]
     assert ok, out
@@ -160,6 +165,8 @@ def test_audio_loop_allocates_nothing_under_heap_lock(codec):
     # the locked stretch really exercised speech: frames were sent and segments opened/closed under the lock
     assert int(sent) > 100 and int(segs) >= 1, out
     assert int(overruns) == 0 and int(drops) == 0
+    if rate:
+        assert "QMAX" in out and int(out.split("QMAX")[1].split()[0]) > 0, out  # the queue was used under the lock
 
 
 DIGEST_SCRIPT = """
@@ -689,7 +696,7 @@ def test_mute_takes_effect_at_the_edge_frame_and_the_irq_stops_the_clock():
 
 
 UART_SCRIPT = """
-import sys, time, machine, profile, app, wire, _uart0
+import sys, time, machine, profile, app, wire, _stdout
 prof = profile.validate({prof})
 out = open("wire.bin", "wb")       # a real file: its bytes are written by the VM, so the fake UART0 sees them
 fnos = []
@@ -727,14 +734,14 @@ holes = 0
 for i in range(1, len(fnos)):
     if fnos[i] >= 0 and fnos[i - 1] >= 0 and fnos[i] != fnos[i - 1] + 1:   # a hole inside one segment's audio
         holes += fnos[i] - fnos[i - 1] - 1
-print("RESULT", a.segment, len(fnos) - fnos.count(-1), a.cap.i2s.dropped // 160, holes, _uart0.bytes_out * 1000 // ms, link.q_max)
+print("RESULT", a.segment, len(fnos) - fnos.count(-1), a.cap.i2s.dropped // 160, holes, _stdout.bytes_out * 1000 // ms, link.q_max)
 """
 
 
 @pytest.mark.parametrize("paced", [False, True], ids=["unpaced", "paced"])
 def test_the_uart0_mirror_caps_output_and_paced_frames_never_overrun_the_mic(paced):
     """Issue 12 item 1: ESP32_GENERIC_S3 mirrors stdout to UART0 at 115200 baud, and each write waits until the
-    128-byte FIFO has taken it all. The simulated board now does the same (fakes/_uart0.py), and shows the defect:
+    128-byte FIFO has taken it all. The simulated board now does the same (fakes/_stdout.py), and shows the defect:
     unpaced (today's firmware before the fix), each segment's pre-roll burst (45 ADPCM frames, ~4.5 KB) blocks
     ~0.4 s, the 208 ms DMA ring overflows and audio right after the pre-roll is lost. Paced to the UART's rate,
     with the rest queued in order, nothing is lost, the output stays under the cap, and PCM16 (34 KB/s) is

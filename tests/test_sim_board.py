@@ -184,3 +184,33 @@ def test_mpremote_exec_against_the_simulated_board(sim):
                        text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "2"
+
+
+def test_a_host_that_holds_the_port_but_stops_reading_stalls_the_cdc_not_the_board(sim):
+    """Issue 12 item 2, at the pseudo-terminal: a USB CDC stalls when the host holds the port open but stops
+    reading (each write then waits 500 ms and its bytes are lost). The simulated board does that (cdc_stall_bytes).
+    While the host reads, nothing stalls; during an 8 s pause the board drops and counts audio, never resets, and
+    the stream comes back once the host reads again."""
+    b = sim(fast=False, cdc_stall_bytes=2048)
+    c = BoardConnection(b.port)
+    c.open()
+    c.handshake()
+    c.send("start")
+    before = collect(c, 3.0)
+    assert any(m.kind == "audio" for m in before), [m.kind for m in before][:20]
+    assert b.bytes_stalled == 0  # a host that reads never stalls the link
+    time.sleep(8.0)  # holds the port, reads nothing
+    stalled = b.bytes_stalled
+    assert stalled > 0, "the CDC never stalled"
+    collect(c, 1.0)  # drain what waited, then the link is tried again
+    after = collect(c, 4.0)
+    audio_after = [m for m in after if m.kind == "audio"]
+    assert len(audio_after) > 100, [m.kind for m in after][:40]  # the stream recovered
+    c.send("status")
+    st = [m for m in collect(c, 3.0, until=lambda m: m.kind == "status") if m.kind == "status"]
+    assert st, "no status after the stall"
+    s = st[0].fields
+    assert s["slow_writes"] >= 1 and s["tx_dropped"] > 50, s  # counted, not silent
+    assert s["uptime_ms"] > 12000, s  # no watchdog reset, no reboot
+    assert b.respawns == 0 and not any("wdt timeout" in e[1] or e[1] == "reset" for e in b.events()), b.events()
+    c.close()

@@ -81,7 +81,7 @@ class SimBoard:
 
     def __init__(self, wav, fast=False, pace=50, mute=(), faults=None, profile="simulated", workdir=None,
                  power_cut=False, boot_held=False, ticks_ms_start=0, ticks_us_start=0, main_code=None,
-                 name="sim0", control=False, strict=True, uart_mirror_baud=115200):
+                 name="sim0", control=False, strict=True, uart_mirror_baud=115200, cdc_stall_bytes=None):
         self.wav = str(Path(wav).resolve())
         self.fast = fast
         self.pace = pace
@@ -99,6 +99,13 @@ class SimBoard:
         self.strict = strict  # behave like the chip where it is harsher than the unix VM (see _chip_ctrl_c)
         # stdout also goes out a UART0 at this baud, and writes wait for it, as on ESP32_GENERIC_S3 (fakes/_uart0.py)
         self.uart_mirror_baud = uart_mirror_baud if strict else 0
+        # A USB CDC stalls when the host holds the port but stops reading: with this set, once that many bytes wait
+        # unread on the host's side, each board write waits 500 ms and its bytes are lost (_stdout.py), until the
+        # host reads again. Opt-in: a loaded test machine can starve a host's reader for a moment.
+        self.cdc_stall_bytes = cdc_stall_bytes
+        self.cdc_flag_file = self.dir / "cdc_stall"
+        self._cdc_stalled = False
+        self.bytes_stalled = 0
         self.port = str(self.dir / f"tty{name}")
         self.fsdir = self.dir / "fs"  # the board's filesystem (the VM's working directory)
         self.go_file = self.dir / "go"
@@ -134,6 +141,8 @@ class SimBoard:
         os.chmod(self.dir, 0o700)
         self.fsdir.mkdir(exist_ok=True)
         self._stage_firmware()
+        if self.cdc_stall_bytes:
+            self.cdc_flag_file.write_bytes(b"0")
         self._write_config(0)
         self._open_host_pty()
         self._spawn(repl=False)
@@ -191,6 +200,7 @@ class SimBoard:
             "events_file": str(self.events_file), "led_log": str(self.led_log),
             "control_file": str(self.control_file) if self.control_file else None,
             "uart_mirror_baud": self.uart_mirror_baud,
+            "cdc_flag_file": str(self.cdc_flag_file) if self.cdc_stall_bytes else None,
         }
         (self.dir / "sim.json").write_text(json.dumps(cfg))
 
@@ -443,7 +453,9 @@ class SimBoard:
                     if fd == self._a_master and data:
                         self._host_to_board(data)
                     elif fd == self._b_master:
-                        if data:
+                        if data and self.cdc_stall_bytes and self._host_not_reading():
+                            self.bytes_stalled += len(data)  # the CDC gave up on these writes
+                        elif data:
                             if self._repl:
                                 seen = self._tail + data
                                 if b"\x04>" in seen or b">>> " in seen or b"raw REPL; CTRL-B to exit" in seen:
@@ -454,6 +466,27 @@ class SimBoard:
                             self._vm_exited()
                 if self.vm is not None and self.vm.poll() is not None and self._b_master not in ready:
                     self._vm_exited()
+
+    def _host_not_reading(self):
+        """Is the host holding the port without reading? Bytes waiting unread on its side decide, with hysteresis;
+        the state goes to the VM through the flag file (rewritten in place: the fake keeps it open)."""
+        import fcntl
+        import struct
+        import termios
+
+        try:
+            pending = struct.unpack("i", fcntl.ioctl(self._a_slave, termios.FIONREAD, b"\0\0\0\0"))[0]
+        except (OSError, TypeError):
+            return False
+        stalled = pending >= self.cdc_stall_bytes if not self._cdc_stalled else pending > self.cdc_stall_bytes // 2
+        if stalled != self._cdc_stalled:
+            self._cdc_stalled = stalled
+            fd = os.open(self.cdc_flag_file, os.O_WRONLY)
+            try:
+                os.pwrite(fd, b"1" if stalled else b"0", 0)
+            finally:
+                os.close(fd)
+        return stalled
 
     def _vm_exited(self):
         vm = self.vm

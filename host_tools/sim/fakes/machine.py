@@ -12,7 +12,7 @@ import time  # the fake virtual clock
 import micropython
 
 import _simcfg
-import _uart0
+import _stdout
 
 PinBase = _m.PinBase
 Signal = _m.Signal
@@ -39,7 +39,7 @@ _irq_pins = []
 def _log(msg):
     if _events:
         with open(_events, "a") as f:
-            _uart0.own(f.write("%d %s\n" % (time.now_us() // 1000, msg)))
+            _stdout.own(f.write("%d %s\n" % (time.now_us() // 1000, msg)))
 
 
 def switch_on():

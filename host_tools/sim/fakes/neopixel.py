@@ -2,7 +2,7 @@
 import time
 
 import _simcfg
-import _uart0
+import _stdout
 
 _log = _simcfg.get("led_log")
 
@@ -33,4 +33,4 @@ class NeoPixel:
             return
         self._last = v
         with open(_log, "a") as f:
-            _uart0.own(f.write("%d %d,%d,%d\n" % (time.now_us() // 1000, v[0], v[1], v[2])))
+            _stdout.own(f.write("%d %d,%d,%d\n" % (time.now_us() // 1000, v[0], v[1], v[2])))

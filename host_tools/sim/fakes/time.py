@@ -8,7 +8,7 @@ import utime as _rt  # the VM's built-in time module (the fake shadows the name 
 sys.path.extend(_saved)
 
 import _simcfg
-import _uart0
+import _stdout
 
 _TICKS_PERIOD = 1 << 30
 _TICKS_MAX = _TICKS_PERIOD - 1
@@ -45,14 +45,14 @@ def _check_go():
 
 def now_us():
     """Virtual time in us on the WAV timeline (not wrapped). Real-time mode follows the wall clock.
-    A stdout write still going out the UART0 mirror (_uart0) holds the caller until it returns, as on the chip."""
+    A stdout write the chip would still be blocked in (UART0 mirror, stalled USB CDC: _stdout) holds the caller."""
     global _virt_us, _real_last
     if not _fast and _check_go():
         r = _rt.ticks_us()
         _virt_us += _rt.ticks_diff(r, _real_last)  # incremental, so the VM's own tick wrap never matters
         _real_last = r
-    if _uart0.BAUD:
-        t = _uart0.release_us(_virt_us)
+    if _stdout.ACTIVE:
+        t = _stdout.release_us(_virt_us)
         if t > _virt_us and _started:  # (before "go" the clock stands still: nothing plays, nothing is late)
             if _fast:
                 _virt_us = t
@@ -88,7 +88,7 @@ def clock_tick():
         return
     _clock_written = _virt_us
     with open(_clock_file, "w") as f:
-        _uart0.own(f.write(str(_virt_us // 1000)))
+        _stdout.own(f.write(str(_virt_us // 1000)))
 
 
 def started():
