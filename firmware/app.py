@@ -29,9 +29,6 @@ _FRAME = const(160)
 _PCM_BYTES = const(320)
 _HEARTBEAT_MS = const(1000)
 _PROBE_PERIOD_MS = const(30000)
-# Frames discarded after I2S (re)starts: an INMP441's data is valid only 2^18 SCK cycles after its clock starts
-# (datasheet start-up time), 256 ms at SCK = 64 x 16 kHz; the SPH0645 and ICS-43434 need less.
-_SETTLE_FRAMES = const(26)
 _WDT_MS = const(8000)
 _AUDIO_OFF = const(13)  # HEADER_LEN + AUDIO_HDR: where codec data starts in the body
 _FNO_MASK = const(0x3FFFFFFF)
@@ -143,13 +140,14 @@ class App:
         self._send_mute(1, fno)
         if was_in_segment:
             self._send_seg_end(self.last_sent_fno + 1, True)
+        self.link.pump(True)  # the mute message goes now, not behind the queue or the probe; queued audio is dropped
         self.led.show(wire.STATE_MUTED)
         self._probe(fno)
 
     def _probe(self, fno):
-        """Mute integrity probe: clock the mic <= 50 ms, report whether its data line is live. Never audio."""
-        live, peak = self.cap.probe(50)
-        self.mic_silent = wire.MIC_SILENT_FALSE if live else wire.MIC_SILENT_TRUE
+        """Mute integrity probe (capture.Capture.probe, 300 ms): is anything driving the mic's data line? Never audio."""
+        state, peak = self.cap.probe()
+        self.mic_silent = state
         self.probe_peak = peak
         self.last_probe = self._ticks_ms()
         self._send_mute(1, fno)
@@ -170,7 +168,7 @@ class App:
     # ---- streaming -----------------------------------------------------------------------------------------
     def _start_capture(self):
         self.cap.start()
-        self.settle = _SETTLE_FRAMES
+        self.settle = capture.SETTLE_FRAMES
         self.fno = self.now_fno()
         self.ep.reset()
         self.vad.reset()

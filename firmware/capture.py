@@ -7,6 +7,7 @@ import machine
 import time
 
 import kernels
+import wire
 
 RATE = const(16000)
 FRAME = const(160)  # samples per 10 ms frame
@@ -18,6 +19,11 @@ RAW_BYTES = const(640)  # 160 slots x 4 bytes
 _DMA_BUF_SAMPLES = const(256)
 _DMA_BUFS = const(13)
 IBUF = const(_DMA_BUFS * _DMA_BUF_SAMPLES * 8)
+# Frames discarded after I2S (re)starts: an INMP441's data is valid only 2^18 SCK cycles after its clock starts
+# (datasheet start-up time), 256 ms at SCK = 64 x 16 kHz; the SPH0645 and ICS-43434 need less. The mute probe waits
+# as long before it judges, then looks at PROBE_JUDGE_FRAMES (300 ms in all).
+SETTLE_FRAMES = const(26)
+PROBE_JUDGE_FRAMES = const(4)
 IBUF_US = const(_DMA_BUFS * _DMA_BUF_SAMPLES * 1000000 // RATE)  # what the ring really holds: 208000
 
 
@@ -90,29 +96,51 @@ class Capture:
             self.slack_us = -IBUF_US
         return lost
 
-    def probe(self, max_ms=50):
-        """Mute integrity probe: clock the mic for at most max_ms, keep only whether the data line is live.
+    def probe(self):
+        """Mute integrity probe: is anything driving the mic's data line while the switch is on?
 
-        Returns (live, peak). The buffer is zeroed before returning; no sample leaves this function.
-        """
+        The SD line gets the pull-down the INMP441 datasheet asks for (so a mic whose power the switch cut, whose
+        output then floats, reads 0), the clock runs for the mic's start-up time (an INMP441's data is not valid for
+        2^18 SCK cycles, 256 ms, and a powered mic is not judged on that), then PROBE_JUDGE_FRAMES are looked at:
+        - data that varies: a powered mic answers: MIC_SILENT_FALSE (the mute is then software-only);
+        - all zero: nothing drives the line: MIC_SILENT_TRUE;
+        - constant but not zero (a line held high, a stuck bus): it cannot tell: MIC_SILENT_UNKNOWN.
+        Returns (state, peak). The buffer is zeroed before returning; no sample leaves this function."""
+        machine.Pin(self.p["sd"], machine.Pin.IN, machine.Pin.PULL_DOWN)
         self.start()
-        live = False
+        varied = False
+        nonzero = False
         peak = 0
         first = -1
         try:
-            for _ in range(max(1, max_ms // 10)):
-                self.i2s.readinto(self.raw_mv)
+            for f in range(SETTLE_FRAMES + PROBE_JUDGE_FRAMES):
+                i2s = self.i2s  # (taken once: a soft IRQ may run between any two bytecodes)
+                if i2s is None:
+                    return wire.MIC_SILENT_UNKNOWN, 0
+                i2s.readinto(self.raw_mv)
+                if f < SETTLE_FRAMES:
+                    continue
                 r = self.raw
                 for i in range(0, RAW_BYTES, 4):
                     v = r[i + 1] | (r[i + 2] << 8) | (r[i + 3] << 16)
+                    if v:
+                        nonzero = True
                     if first < 0:
                         first = v
                     elif v != first:
-                        live = True
+                        varied = True
                     if v & 0x800000:
                         v = 0x1000000 - v
                     if v > peak:
                         peak = v
+        except OSError:
+            return wire.MIC_SILENT_UNKNOWN, 0
         finally:
             self.stop()  # also zeroes self.raw
-        return live, min(peak >> 8, 0xFFFF)
+        if varied:
+            state = wire.MIC_SILENT_FALSE
+        elif nonzero:
+            state = wire.MIC_SILENT_UNKNOWN
+        else:
+            state = wire.MIC_SILENT_TRUE
+        return state, min(peak >> 8, 0xFFFF)

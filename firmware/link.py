@@ -128,14 +128,17 @@ class BoardLink:
             self.q_max = self.q_used
         return True
 
-    def pump(self):
-        """Write queued frames, oldest first, as far as the UART credit allows. Called every loop iteration.
-        While the link is congested (the host stopped reading) queued audio is dropped and counted."""
+    def pump(self, force=False):
+        """Write queued frames, oldest first, as far as the UART credit allows (force: all of them, waiting on the
+        UART if need be; for the mute message). Called every loop iteration. Queued audio is dropped while the
+        switch is on (without waiting for credit), and dropped and counted while the link is congested."""
         while self.q_n:
             i = self.q_head
             n = self.q_len[i]
             gated = self.q_gated[i]
-            if self.tx_rate and not self._room(n):
+            g = self.gate
+            skip = gated and g is not None and g.muted  # (read again, branch-free, at the write itself)
+            if not skip and self.tx_rate and not force and not self._room(n):
                 return
             s = self.q_start
             k = _TXQ - s
@@ -149,6 +152,8 @@ class BoardLink:
             self.q_head = i + 1 if i + 1 < _TXN else 0
             self.q_n -= 1
             self.q_used -= n
+            if skip:
+                continue
             if gated:
                 if self.audio_ok():
                     self._write_frame(self.q_type[i], n, self.gate)

@@ -819,3 +819,31 @@ def test_a_mute_while_the_preroll_waits_in_the_queue_sends_none_of_it():
     assert int(mute_ms) >= edge and int(mute_ms) <= edge + 60, out  # the mute message went out at once
     assert after == "[]", out  # nothing written after the edge
     assert 0 < int(lines["LAST"]) < edge // 10, out
+
+
+PROBE_SCRIPT = """
+import profile, capture, wire
+prof = profile.validate({prof})
+cap = capture.Capture(prof)
+state, peak = cap.probe()
+print("PROBE", ("false", "true", "unknown")[state], peak, cap.running)
+"""
+
+
+@pytest.mark.parametrize("power_cut,startup,expect", [
+    (True, "square", "true"),    # switch cuts the mic's power: SD floats (reads noise unless pulled down)
+    (False, "zeros", "false"),   # software-only mute, a mic that outputs zeros while it starts up
+    (False, "square", "false"),  # software-only mute, start-up garbage
+], ids=["power-cut-floating-sd", "powered-mic-quiet-start-up", "powered-mic-garbage-start-up"])
+def test_the_mute_probe_is_honest_about_the_mic(power_cut, startup, expect):
+    """Issue 12 item 5: the 50 ms probe judged an INMP441 on its start-up output (2^18 SCK cycles, 256 ms, of no
+    valid data) and read a floating SD line as a live mic. With the power cut, an undriven line must read silent
+    (the datasheet's pull-down); a powered mic must read live even when it outputs zeros while it starts up, which
+    the old probe called silent: false reassurance about the one thing the switch is for."""
+    prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
+    out = run_vm(PROBE_SCRIPT.format(prof=repr(prof)), paths=(FAKES, FIRMWARE),
+                 sim_config={"wav": _speech_wav(), "fast": True, "mute_pin": 7, "sd": prof["sd"],
+                             "mute": [[0.0, 100.0]], "power_cut": power_cut, "mic_startup_output": startup})
+    _, state, peak, running = [l for l in out.splitlines() if l.startswith("PROBE")][0].split()
+    assert state == expect, out
+    assert running == "False", out  # the clock is stopped again after the probe

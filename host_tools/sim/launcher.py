@@ -194,7 +194,7 @@ class SimBoard:
         cfg = {
             "wav": self.wav, "fast": self.fast, "pace": self.pace, "mute": self.mute, "power_cut": self.power_cut,
             "boot_held": self.boot_held, "mute_pin": prof["mute_pin"], "mute_active": prof["mute_active"],
-            "boot_pin": prof.get("boot_pin", 0), "sck": prof["sck"], "ws": prof["ws"],
+            "boot_pin": prof.get("boot_pin", 0), "sck": prof["sck"], "ws": prof["ws"], "sd": prof["sd"],
             "ticks_ms_start": self.ticks_ms_start, "ticks_us_start": self.ticks_us_start,
             "start_ms": start_ms, "go_file": str(self.go_file), "clock_file": str(self.clock_file),
             "events_file": str(self.events_file), "led_log": str(self.led_log),

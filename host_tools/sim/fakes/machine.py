@@ -31,6 +31,11 @@ _CONTROL = _simcfg.get("control_file")
 _POWER_CUT = _simcfg.get("power_cut", False)
 _events = _simcfg.get("events_file")
 
+_SD_PIN = _simcfg.get("sd", 6)
+_STARTUP_OUT = _simcfg.get("mic_startup_output", "square")  # what the mic outputs before its data is valid
+_pulls = {}  # GPIO -> the pull the firmware last set on it
+_float_state = [0x2545F491]  # an unpowered mic's SD line floats: it reads noise unless pulled down
+
 _control_muted = False
 _control_last_us = -1000000
 _irq_pins = []
@@ -85,6 +90,8 @@ class Pin(PinBase):
         self._handler = None
         self._trigger = 0
         self._last = self._read()
+        if pull != -1:  # as esp32's machine_pin.c: Pin(id) or Pin(id, mode) leaves the pull as it was
+            _pulls[id] = pull
         if id in (_simcfg.get("sck"), _simcfg.get("ws")):
             _log("pin %d mode %s" % (id, "in" if mode == Pin.IN else "out"))
 
@@ -228,6 +235,18 @@ class I2S:
         self._pos = pos + nslots
         pcm = self._pcm
         dead = _POWER_CUT and switch_on()
+        if dead and _pulls.get(_SD_PIN) != Pin.PULL_DOWN:
+            # nothing drives SD: a floating input picks up whatever couples into it (mains, the clock next to it)
+            x = _float_state[0]
+            for i in range(nslots):
+                x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+                j = 4 * i
+                buf[j] = 0
+                buf[j + 1] = x & 0xFF
+                buf[j + 2] = (x >> 8) & 0xFF
+                buf[j + 3] = (x >> 16) & 0xFF
+            _float_state[0] = x
+            return nslots * 4
         if pos + nslots <= n and not dead:
             f.seek(data_off + 2 * pos)
             f.readinto(pcm)
@@ -257,7 +276,10 @@ class I2S:
                     j = 4 * i
                     buf[j + 1] = 0
                     buf[j + 2] = 0
-                    buf[j + 3] = 0x7F if (pos + i) & 8 else 0x80  # a full-scale square wave, nothing like audio
+                    if _STARTUP_OUT == "zeros":
+                        buf[j + 3] = 0
+                    else:
+                        buf[j + 3] = 0x7F if (pos + i) & 8 else 0x80  # a full-scale square wave, nothing like audio
         return nslots * 4
 
     def deinit(self):
