@@ -26,6 +26,13 @@ def test_mute_switch(board):
     assert m is not None, "no mute frame"
     if board.is_sim:
         assert time.monotonic() - t_flip < 0.5, "the host must be told at once (wall clock, CI load included)"
+    # the mute probe (300 ms, after the mic's start-up time) must agree with the wiring the profile declares:
+    # power cut -> nothing drives SD (true); software-only mute -> the powered mic answers (false)
+    probe = read_until(conn, lambda m: m.kind == "mute" and m.fields["mic_silent"] is not None, 3, into=msgs)
+    assert probe is not None, "no mute probe result"
+    assert probe.fields["mic_silent"] is bool(conn.hello.get("mic_power_cut")), (
+        f"mic_silent {probe.fields['mic_silent']} but the profile says mic_power_cut "
+        f"{conn.hello.get('mic_power_cut')}: check the switch wiring (docs/wiring.md) or the profile")
     # while muted: no audio, commands that could leak or change anything are refused
     during = []
     conn.send("start")

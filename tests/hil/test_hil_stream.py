@@ -7,7 +7,7 @@ speech-level audio must arrive, without lost frames or CRC errors."""
 import time
 
 import numpy as np
-from hiltools import CMD, KNOWN_META, ack_for, read_until
+from hiltools import CMD, KNOWN_META, ack_for, read_until, status
 
 from hushmic import audio_io
 from hushmic.protocol import wire
@@ -50,6 +50,10 @@ def test_known_recording_streams_intact(board):
     assert conn.seq_lost == 0, f"{conn.seq_lost} frame(s) missing in the sequence"
     assert conn.decoder.stats.crc_errors == 0 and conn.decoder.stats.bad_frames == 0
     assert audio, "no audio frames"
+    st = status(conn)  # nothing lost on the board either: paced output (the UART0 mirror) keeps the mic's ring drained
+    assert st["drops"] == 0 and st["overruns"] == 0 and st["tx_dropped"] == 0, st
+    if st.get("tx_limit_bps"):
+        assert 0 < st["tx_queued_max"] <= 6144, st  # pre-roll bursts waited in the queue, and it never overflowed
     if board.is_sim:
         # every sentence lies inside one segment (pre-roll and hangover around it)
         for s in KNOWN_META["sentences"]:
