@@ -71,7 +71,6 @@ class App:
         self.fno = 0  # frame number (10 ms units since boot) of the frame in self.cur
         # stats
         self.frames_captured = 0
-        self.frames_sent = 0
         self.drops = 0  # frames lost on the board: overruns and tx_dropped
         self.tx_dropped = 0  # audio frames dropped because the host was not reading
         self.wdt = None
@@ -83,6 +82,11 @@ class App:
         self._mute_reported = False
         self._on_command = self.on_command  # bound once: self.on_command would allocate a bound method per loop
         self.led.show(wire.STATE_MUTED if self.mute.muted else wire.STATE_IDLE)
+
+    @property
+    def frames_sent(self):
+        """Audio frames written to the host (a queued frame counts once it is written; one the switch stopped never)."""
+        return self.link.audio_written
 
     def _new_ring(self, ring_frames):
         """A pre-roll ring for the endpointer's ring_frames past frames plus the current one, and its slot views.
@@ -211,7 +215,6 @@ class App:
             n = _PCM_BYTES
         if self.link.send(wire.MSG_AUDIO, wire.AUDIO_HDR + n, self.mute):  # re-checked with no branch before the write
             # (sent, or queued behind earlier frames: a queued frame is checked against the switch again)
-            self.frames_sent += 1
             self.last_sent_fno = fno
 
     def step(self):

@@ -23,11 +23,11 @@ _SLOW_WRITE_MS = const(250)  # a write that took longer: the host holds the port
                              # then waits up to 500 ms, MICROPY_HW_USB_CDC_TX_TIMEOUT)
 _BACKOFF_MS = const(1000)    # after a slow write, audio is dropped this long before the link is tried again
 _RX_BURST = const(64)  # command bytes taken per loop iteration (about 1 ms at the S3's interpreter speed)
+_WAITED_MS = const(2)  # a write that took this long waited on the UART (a FIFO's worth takes 11 ms at 115200)
 _FIFO = const(128)  # the UART's TX FIFO (SOC_UART_FIFO_LEN): a write this long returns without waiting
 _TXQ = const(6144)  # queued payload bytes: a 45-frame ADPCM pre-roll is 4 KB
 _TXN = const(96)  # queued frames
 _CTL_ROOM = const(1024)  # kept free for control frames: audio never fills the queue to the brim
-_OVERHEAD = const(12)  # header + CRC + COBS code byte + delimiter (plus 1 per 254 bytes)
 
 
 class BoardLink:
@@ -44,6 +44,7 @@ class BoardLink:
         self.audio_mv = memoryview(self.body)[wire.HEADER_LEN + wire.AUDIO_HDR:]  # where codec data goes
         self.seq = 0
         self.tx_frames = 0
+        self.audio_written = 0  # audio frames written (gated frames: the switch did not stop them)
         self.ts_fn = None  # set by the app: returns the board clock in ms (masked by put_header)
         self.slow_writes = 0  # writes that took longer than _SLOW_WRITE_MS
         self.congested = False  # audio is being dropped until _hold_until
@@ -64,6 +65,8 @@ class BoardLink:
         self.q_start = 0  # byte offset of the oldest queued frame
         self.q_max = 0  # most payload bytes ever queued (status tx_queued_max)
         self.q_dropped = 0  # audio frames dropped because the queue was full or the link congested
+        self.out_pos = 0  # a frame in self.out partly written: the next byte, and its length (0: none)
+        self.out_len = 0
         # receive side
         self._b1 = bytearray(1)
         self.rx = bytearray(_RX_MAX)
@@ -74,32 +77,73 @@ class BoardLink:
 
     # ---- transmit ------------------------------------------------------------------------------------------
     def send(self, mtype, payload_len, gate=None):
-        """Send the payload already written at self.body[HEADER_LEN:]: now if the UART can take it, else queued
-        behind earlier frames (pump() writes it). Allocation-free. Returns True if written or queued.
+        """Send the payload already written at self.body[HEADER_LEN:]. Allocation-free. Returns True if it was
+        written, or queued to be written in order (paced links). False: dropped (and counted, for audio).
 
-        gate: for audio, the mute switch (an object whose `muted` turns True from a soft IRQ). It is read again in
-        the same expression as the write, queued or not (see _write_frame); a frame the switch stops is dropped."""
+        gate: for audio, the mute switch (an object whose `muted` turns True from a soft IRQ). It is read in the
+        same expression as the frame's first write, queued or not; a frame the switch stops is dropped."""
         if gate is not None:
             self.gate = gate
-        if self.q_n:
-            if not self._enqueue(mtype, payload_len, gate is not None):
-                return False
-            self.pump()
-            return True
-        if self.tx_rate and not self._room(payload_len):
-            return self._enqueue(mtype, payload_len, gate is not None)
-        return self._write_frame(mtype, payload_len, gate) > 0
+        if not self.tx_rate:
+            return self._write_frame(mtype, payload_len, gate) > 0
+        if not self._enqueue(mtype, payload_len, gate is not None):
+            return False
+        self.pump()
+        return True
 
-    def _room(self, payload_len):
-        """Refill the credit from the clock; True if a frame of payload_len can be written without waiting long."""
+    def _encode(self, mtype, payload_len):
+        """Header, CRC and COBS of what is at self.body[HEADER_LEN:] into self.out. Returns its length."""
+        wire.put_header(self.body, mtype, self.seq, self.ts_fn() if self.ts_fn else 0)
+        n = wire.HEADER_LEN + payload_len
+        c = kernels.crc16(self.body, n)
+        self.body[n] = c & 0xFF
+        self.body[n + 1] = c >> 8
+        return kernels.cobs_encode(self.body, n + wire.CRC_LEN, self.out)
+
+    def _timed(self, t0):
+        """After a write that started at t0: one slower than _SLOW_WRITE_MS means the host is not reading. On a
+        paced link, a write that waited at all means the UART's FIFO was fuller than the credit said (a print, the
+        REPL, the port's tick-long waits): the credit starts again from empty, so the pump stops for this loop."""
+        t1 = time.ticks_ms()
+        dt = time.ticks_diff(t1, t0)
+        if dt >= _WAITED_MS and self.tx_rate:
+            self._credit = 0
+            self._credit_t = t1
+        if dt > _SLOW_WRITE_MS:
+            self.slow_writes += 1
+            self.congested = True
+            self._hold_until = time.ticks_add(t1, _BACKOFF_MS)
+
+    def _write_frame(self, mtype, payload_len, gate):
+        """Unpaced: the whole frame in one write. Returns the bytes written (0: the switch stopped it).
+
+        With a gate, its `muted` is read in the same expression as the write, with no branch in between:
+        MicroPython runs scheduled IRQ handlers only at branches and loop edges, so a handler that ran before the
+        write is always seen, and the frame dropped (its sequence number is not used)."""
+        m = self._encode(mtype, payload_len)
+        t0 = time.ticks_ms()
+        if gate is None:
+            self._write(self.out, 0, m)
+            ok = 1
+        else:
+            ok = not gate.muted
+            self._write(self.out, 0, m * ok)  # (no branch between the read of gate.muted and the write)
+        self._timed(t0)
+        self.seq = (self.seq + ok) & 0xFFFF
+        self.tx_frames += ok
+        if gate is not None:
+            self.audio_written += ok
+        return m * ok
+
+    def _credit_bytes(self):
+        """Refill the credit from the clock; the bytes the UART's FIFO can take now without the write waiting."""
         now = time.ticks_ms()
         el = time.ticks_diff(now, self._credit_t)
         self._credit_t = now
         if el > 0:
             c = self._credit + (el if el < 1000 else 1000) * self.tx_rate
             self._credit = c if c < _FIFO * 1000 else _FIFO * 1000
-        need = payload_len + _OVERHEAD
-        return self._credit >= (need if need < _FIFO else _FIFO) * 1000
+        return self._credit // 1000
 
     def _enqueue(self, mtype, payload_len, gated):
         free = _TXQ - self.q_used
@@ -128,69 +172,81 @@ class BoardLink:
             self.q_max = self.q_used
         return True
 
+    def _dequeue(self):
+        """The oldest queued frame's payload back into self.body; returns its queue index."""
+        i = self.q_head
+        n = self.q_len[i]
+        s = self.q_start
+        k = _TXQ - s
+        if k >= n:
+            kernels.copy(self.body, wire.HEADER_LEN, self.q, s, n)
+        else:
+            kernels.copy(self.body, wire.HEADER_LEN, self.q, s, k)
+            kernels.copy(self.body, wire.HEADER_LEN + k, self.q, 0, n - k)
+        s += n
+        self.q_start = s - _TXQ if s >= _TXQ else s
+        self.q_head = i + 1 if i + 1 < _TXN else 0
+        self.q_n -= 1
+        self.q_used -= n
+        return i
+
     def pump(self, force=False):
-        """Write queued frames, oldest first, as far as the UART credit allows (force: all of them, waiting on the
-        UART if need be; for the mute message). Called every loop iteration. Queued audio is dropped while the
-        switch is on (without waiting for credit), and dropped and counted while the link is congested."""
-        while self.q_n:
-            i = self.q_head
+        """Paced links: write what the UART's FIFO can take now, oldest frame first, splitting a frame across
+        calls when it does not fit (so no write ever waits on the FIFO, and the whole UART rate is used). Called
+        every loop iteration. force: write everything now, waiting on the UART if need be (for the mute message).
+
+        Queued audio is dropped while the switch is on and, counted, while the link is congested. A frame whose
+        first bytes went out is finished even after a mute: it was captured before the edge (<= 10 ms of audio)."""
+        while True:
+            if self.out_len:  # the rest of a frame already started
+                k = self.out_len - self.out_pos
+                if not force:
+                    c = self._credit_bytes()
+                    if c <= 0:
+                        return
+                    if k > c:
+                        k = c
+                t0 = time.ticks_ms()
+                self._write(self.out, self.out_pos, k)
+                self._timed(t0)
+                self._credit -= k * 1000
+                self.out_pos += k
+                if self.out_pos < self.out_len:
+                    return
+                self.out_len = 0
+                continue
+            if not self.q_n:
+                return
+            c = self._credit_bytes()
+            if c <= 0 and not force:
+                return
+            i = self._dequeue()
             n = self.q_len[i]
             gated = self.q_gated[i]
             g = self.gate
-            skip = gated and g is not None and g.muted  # (read again, branch-free, at the write itself)
-            if not skip and self.tx_rate and not force and not self._room(n):
-                return
-            s = self.q_start
-            k = _TXQ - s
-            if k >= n:
-                kernels.copy(self.body, wire.HEADER_LEN, self.q, s, n)
-            else:
-                kernels.copy(self.body, wire.HEADER_LEN, self.q, s, k)
-                kernels.copy(self.body, wire.HEADER_LEN + k, self.q, 0, n - k)
-            s += n
-            self.q_start = s - _TXQ if s >= _TXQ else s
-            self.q_head = i + 1 if i + 1 < _TXN else 0
-            self.q_n -= 1
-            self.q_used -= n
-            if skip:
+            if gated and (g.muted or not self.audio_ok()):
+                if not g.muted:
+                    self.q_dropped += 1  # congested: dropped and counted (a mute's are not losses)
                 continue
+            m = self._encode(self.q_type[i], n)
+            k = m if force or m < c else c
+            t0 = time.ticks_ms()
             if gated:
-                if self.audio_ok():
-                    self._write_frame(self.q_type[i], n, self.gate)
-                else:
-                    self.q_dropped += 1
+                ok = not g.muted
+                self._write(self.out, 0, k * ok)  # (no branch between the read of g.muted and the write)
             else:
-                self._write_frame(self.q_type[i], n, None)
-
-    def _write_frame(self, mtype, payload_len, gate):
-        """Header, CRC, COBS and one write of what is at self.body[HEADER_LEN:]. Returns the bytes written.
-
-        With a gate, its `muted` is read in the same expression as the write, with no branch in between:
-        MicroPython runs scheduled IRQ handlers only at branches and loop edges, so a handler that ran before the
-        write is always seen, and the frame dropped (its sequence number is not used)."""
-        wire.put_header(self.body, mtype, self.seq, self.ts_fn() if self.ts_fn else 0)
-        n = wire.HEADER_LEN + payload_len
-        c = kernels.crc16(self.body, n)
-        self.body[n] = c & 0xFF
-        self.body[n + 1] = c >> 8
-        m = kernels.cobs_encode(self.body, n + wire.CRC_LEN, self.out)
-        t0 = time.ticks_ms()
-        if gate is None:
-            self._write(self.out, 0, m)
-            ok = 1
-        else:
-            ok = not gate.muted
-            self._write(self.out, 0, m * ok)  # (no branch between the read of gate.muted and the write)
-        t1 = time.ticks_ms()
-        if time.ticks_diff(t1, t0) > _SLOW_WRITE_MS:
-            self.slow_writes += 1
-            self.congested = True
-            self._hold_until = time.ticks_add(t1, _BACKOFF_MS)
-        self.seq = (self.seq + ok) & 0xFFFF
-        self.tx_frames += ok
-        if self.tx_rate:
-            self._credit -= m * ok * 1000
-        return m * ok
+                ok = 1
+                self._write(self.out, 0, k)
+            self._timed(t0)
+            if not ok:
+                continue
+            self.seq = (self.seq + 1) & 0xFFFF
+            self.tx_frames += 1
+            self.audio_written += gated
+            self._credit -= k * 1000
+            if k < m:
+                self.out_pos = k
+                self.out_len = m
 
     def audio_ok(self):
         """False while the link is congested: audio frames are then dropped (and counted by the caller) rather than

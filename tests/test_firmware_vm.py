@@ -703,10 +703,10 @@ out = open("wire.bin", "wb")       # a real file: its bytes are written by the V
 fnos = []
 class Sink:
     def write(self, buf, off, n):
-        if n and link.body[1] == wire.MSG_AUDIO:
+        if n and off == 0 and link.body[1] == wire.MSG_AUDIO:   # a frame's first write (a paced link splits frames)
             b = link.body
             fnos.append(b[8] | (b[9] << 8) | (b[10] << 16))
-        elif n and link.body[1] == wire.MSG_SEG_START:
+        elif n and off == 0 and link.body[1] == wire.MSG_SEG_START:
             fnos.append(-1)
         return out.write(memoryview(buf)[off:off + n])
     def readinto(self, b): return 0
@@ -772,7 +772,7 @@ log = []   # (virtual ms of the write, type, frame number or -1)
 class Sink:
     def write(self, buf, off, n):
         b = link.body
-        if n:
+        if n and off == 0:   # a frame's first write (a paced link splits frames across loop iterations)
             log.append((time.ticks_ms(), b[1], (b[8] | (b[9] << 8) | (b[10] << 16)) if b[1] == wire.MSG_AUDIO else -1))
         return out.write(memoryview(buf)[off:off + n])
     def readinto(self, b): return 0

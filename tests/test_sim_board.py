@@ -119,13 +119,21 @@ def test_mute_window_no_audio_host_told_fast_no_pre_mute_leak(tmp_path):
     x = audio_io.read_wav_strict(SPEECH).astype(float)
     y = audio_io.read_wav_strict(out).astype(float)
     assert not np.any(y[int(2.01 * 16000):int(4.0 * 16000)])
-    # every received sample after the unmute is the audio OF THAT MOMENT (no buffered pre-mute audio replayed)
-    after = slice(int(4.0 * 16000), len(y))
-    got = y[after] != 0
+    # every received sample after the unmute is the audio OF THAT MOMENT (no buffered pre-mute audio replayed).
+    # "That moment" to within a frame: the clock restarts at the unmute at whatever microsecond it is, as on the
+    # chip, and a frame number is 10 ms; the I2S ring may start up to a frame after its number's time.
+    a0 = int(4.0 * 16000)
+    got = y[a0:] != 0
     assert got.sum() > 16000
-    err = y[after][got] - x[after][got]
-    snr = 10 * np.log10(np.mean(x[after][got] ** 2) / np.mean(err ** 2))
-    assert snr > 15, snr
+    snrs = {}
+    for lag in range(0, 161, 2):
+        ref = x[a0 + lag:a0 + lag + len(y) - a0]
+        n = min(len(ref), len(got))
+        g = got[:n]
+        err = y[a0:a0 + n][g] - ref[:n][g]
+        snrs[lag] = 10 * np.log10(np.mean(ref[:n][g] ** 2) / max(np.mean(err ** 2), 1e-9))
+    lag = max(snrs, key=snrs.get)
+    assert snrs[lag] > 15, (lag, snrs[lag])
 
 
 def test_mute_reaches_host_quickly_and_commands_cannot_unmute(sim):
