@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHES = ["codec_bench", "vad_bench", "asr_bench", "pii_bench", "e2e_bench", "long_bench", "wyoming_bench", "stream_bench"]
+BENCHES = ["codec_bench", "board_output_bench", "vad_bench", "asr_bench", "pii_bench", "e2e_bench", "long_bench", "wyoming_bench", "stream_bench"]
 
 
 def main():
