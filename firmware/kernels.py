@@ -55,7 +55,7 @@ def adpcm_encode_plain(samples, n, out, state):
 
 def fill_plain(buf, nbytes):
     """Zero the first nbytes bytes of buf (a bytearray or an array of int16, whose items are 2 bytes)."""
-    step = 1 if isinstance(buf, (bytearray, bytes)) else 2
+    step = 1 if isinstance(buf, bytearray) else 2
     for i in range(nbytes // step):
         buf[i] = 0
 
@@ -82,7 +82,7 @@ except Exception:  # SyntaxError/NotImplementedError: this VM has no viper emitt
     _v = None
     HAVE_VIPER = False
 
-if HAVE_VIPER:
+if _v is not None:  # HAVE_VIPER
     convert_viper = _v.convert
     crc16_viper = _v.crc16
     cobs_encode_viper = _v.cobs_encode
