@@ -345,7 +345,7 @@ class App:
                 raise ValueError("not enough memory for a %d-frame pre-roll ring (%d bytes): use a shorter preroll_ms "
                                  "or min_speech_ms" % (new_ep.ring_frames + 1, 2 * _FRAME * (new_ep.ring_frames + 1)))
         # all valid, and the memory is there: apply
-        if ring is not None:
+        if ring is not None and new_ep is not None:  # (a ring is made only for a new_ep: says so to pyright)
             if self.in_segment:
                 self._send_seg_end(self.last_sent_fno + 1, True)
             self.ep = new_ep
@@ -367,7 +367,7 @@ class App:
             return wire.STATE_IDLE
         return wire.STATE_SPEECH if self.in_segment else wire.STATE_LISTENING
 
-    def _ack(self, mtype, seq, data=b""):
+    def _ack(self, mtype, seq, data: "bytes | str" = b""):  # send_bytes takes either
         self.link.send_bytes(wire.MSG_ACK, data, (mtype, seq & 0xFF, seq >> 8))
 
     def on_command(self, mtype, seq, payload, n):
