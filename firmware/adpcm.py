@@ -4,8 +4,8 @@
 #
 # These are the plain-Python twins; the board uses the viper encoder in kernels.py when the VM has viper, and the
 # tests prove both give identical bytes. The host decodes with audioop (C) when it can, else with decode() here.
-try:
-    from micropython import const
+try:  # the fallback below is for CPython (the host); pyright holds it to micropython.const's positional-only signature
+    from micropython import const  # pyright: ignore[reportAssignmentType]  # same behaviour as the fallback
 except ImportError:
 
     def const(x):

@@ -47,8 +47,8 @@ State machine (S = the detector says speech this frame, N = it does not; counts 
 
 The pre-roll sent at START never reaches back past the last frame already transmitted, nor before the reset.
 """
-try:
-    from micropython import const
+try:  # the fallback below is for CPython (the host); pyright holds it to micropython.const's positional-only signature
+    from micropython import const  # pyright: ignore[reportAssignmentType]  # same behaviour as the fallback
 except ImportError:  # CPython (host tools, tests)
 
     def const(x):

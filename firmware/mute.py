@@ -12,7 +12,8 @@ class MuteSwitch:
     def __init__(self, profile, on_mute):
         active_low = profile["mute_active"] == "low"
         pull = {"up": machine.Pin.PULL_UP, "down": machine.Pin.PULL_DOWN}.get(profile.get("mute_pull"), None)
-        self.pin = machine.Pin(profile["mute_pin"], machine.Pin.IN, pull)
+        self.pin = machine.Pin(profile["mute_pin"], machine.Pin.IN,
+                               pull)  # pyright: ignore[reportArgumentType]  # None = no pull (Pin docs); stubs: int
         self.active = 0 if active_low else 1
         self._on_mute = on_mute
         self._since = 0

@@ -222,7 +222,9 @@ class Vad:
         """frame: 160 int16 samples (memoryview or array('h')). Returns 1 speech / 0 not, after hysteresis."""
         if len(frame) != 160:   # the kernel reads 160 samples through a raw pointer: never past the buffer
             raise ValueError("frame must be 160 int16 samples")
-        return self._k(frame, self._st, self._w, self._sc)
+        # Stub gap: viper turns any buffer (array, bytearray, memoryview) into a ptr32/ptr16 argument at the call, but
+        # the stubs declare ptr32/ptr16 as int subclasses, so pyright calls an array "not assignable".
+        return self._k(frame, self._st, self._w, self._sc)  # pyright: ignore[reportArgumentType]  # viper ptr args
 
     @property
     def noise_floor(self):

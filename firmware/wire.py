@@ -13,8 +13,8 @@
 #   -2 crc   u16  little-endian CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) over bytes 0 .. -3
 # COBS removes every zero byte from the body, so 0x00 only ever delimits frames: a receiver that sees garbage
 # drops bytes until the next 0x00 and is back in sync for the frame after it.
-try:
-    from micropython import const
+try:  # the fallback below is for CPython (the host); pyright holds it to micropython.const's positional-only signature
+    from micropython import const  # pyright: ignore[reportAssignmentType]  # same behaviour as the fallback
 except ImportError:  # CPython (host side)
 
     def const(x):
@@ -96,7 +96,8 @@ def _make_crc_table():
 CRC_TABLE = _make_crc_table()
 
 try:
-    from binascii import crc_hqx as _crc_hqx  # CPython: the same CRC, in C
+    # CPython: the same CRC, in C. MicroPython's binascii has no crc_hqx (ImportError below), so its stubs do not either
+    from binascii import crc_hqx as _crc_hqx  # pyright: ignore[reportAttributeAccessIssue]  # CPython (host) only
 except ImportError:
     _crc_hqx = None
 
