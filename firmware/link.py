@@ -30,6 +30,13 @@ _TXN = const(96)  # queued frames
 _CTL_ROOM = const(1024)  # kept free for control frames: audio never fills the queue to the brim
 
 
+class _NoSwitch:
+    muted = False
+
+
+_NO_SWITCH = _NoSwitch()  # the gate of a link no app has given a switch (tests); never muted
+
+
 class BoardLink:
     def __init__(self, stream_in=None, stream_out=None, tx_bytes_per_s=0):
         sin = stream_in if stream_in is not None else sys.stdin.buffer
@@ -53,7 +60,7 @@ class BoardLink:
         self.tx_rate = tx_bytes_per_s
         self._credit = _FIFO * 1000  # milli-bytes the UART can take now without the write waiting
         self._credit_t = time.ticks_ms()
-        self.gate = None  # the mute switch, read again before each queued audio frame is written
+        self.gate = _NO_SWITCH  # the mute switch (send() sets it), read again before a queued audio frame is written
         self.q = bytearray(_TXQ)
         self.q_tail = 0  # next free byte
         self.q_used = 0  # bytes queued
