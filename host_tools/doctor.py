@@ -513,7 +513,7 @@ def check_hello(conn, port_result, timeout=HELLO_TIMEOUT_S):
         return _no_hello(port, kind, tap.head, tap.nbytes, timeout, port_result), None
     micropython = hello.get("micropython")
     value = {k: hello.get(k) for k in ("firmware", "protocol", "micropython", "mpy", "platform", "profile", "mic",
-                                       "codec", "vad_kernel", "muted", "mic_power_cut", "tx_limit_bps")}
+                                       "codec", "vad_kernel", "viper", "muted", "mic_power_cut", "tx_limit_bps")}
     value["mpy_text"] = mpy_text(hello.get("platform"), hello.get("mpy"))
     msg = (f"firmware {hello.get('firmware')}, protocol {hello.get('protocol')}, MicroPython "
            f"{micropython or '(version not reported)'}, {value['mpy_text']}, platform {hello.get('platform')}, "
@@ -756,9 +756,8 @@ def check_stream(d, port, interactive):
     return Result("stream", OK, msg, value=value)
 
 
-def check_heap(heartbeats, status_heartbeats=()):
-    hb = list(heartbeats) + list(status_heartbeats)
-    heaps = [h["free_heap"] for h in hb if "free_heap" in h]
+def check_heap(heartbeats):
+    heaps = [h["free_heap"] for h in heartbeats if "free_heap" in h]
     if not heaps:
         return Result("heap", FAIL, "no heartbeat arrived, so the free heap is unknown", value=None,
                       fix="the board's loop is not running: reset it, then run doctor again")
@@ -1004,7 +1003,6 @@ def run_doctor(port, bench=None, seconds=5.0, on_result=None, progress=None, hel
         d = run_stream(sess, bench, seconds, st0,
                        on_listening=lambda: _led_moment(led, bench, "listening", ["listening", "speech"], fault))
         add(check_stream(d, port, bench.can_act))
-        add(check_heap(d.heartbeats))
         add(check_mic(d, bench.can_act, sim))
         if not bench.can_act:
             add(Result("mute", SKIP, "not checked (needs a person to flip the switch)"))
@@ -1013,9 +1011,11 @@ def run_doctor(port, bench=None, seconds=5.0, on_result=None, progress=None, hel
         else:
             say("checking the mute switch")
             switched = True
-            add(check_mute(sess, bench, hello, led, fault, timeout=5.0 if sim else person_timeout,
+            add(check_mute(sess, bench, hello, led, fault, timeout=min(5.0, person_timeout) if sim else person_timeout,
                            quiet_s=0.5 if sim else 1.5))
             switched = False
+        # every heartbeat of the session: the more readings, the nearer the highest is to the heap after a collection
+        add(check_heap([m.fields for _, m in sess.since(0) if m.kind == "heartbeat"]))
         add(check_led(led, bench, sess.status() if not bench.can_act else None, fault))
         return rep
     except KeyboardInterrupt:

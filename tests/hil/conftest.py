@@ -64,22 +64,30 @@ class Board:
     def ask_person(self, msg):
         """Print an instruction and wait for Enter (hardware only), on the controlling terminal, so it works under
         pytest's output capture too. Skips if there is no terminal (CI, a pipe)."""
-        text = f"\n>>> {msg} -- then press Enter "
+        self._ask(f"\n>>> {msg} -- then press Enter ", msg)
+
+    def ask_yes_no(self, question):
+        """Ask the person a yes/no question (hardware only), the same way as ask_person. Returns True or False."""
+        while True:
+            a = self._ask(f"\n>>> {question} [y/n] ", question).strip().lower()
+            if a in ("y", "yes", "n", "no"):
+                return a.startswith("y")
+
+    def _ask(self, text, what):
         try:
             with open("/dev/tty", "r+") as tty:
                 tty.write(text)
                 tty.flush()
-                tty.readline()
-                return
+                return tty.readline()
         except OSError:
             pass
         stdin = sys.__stdin__
         if stdin is None or not stdin.isatty():
-            pytest.skip(f"needs a person at the board (run pytest in a terminal): {msg}")
+            pytest.skip(f"needs a person at the board (run pytest in a terminal): {what}")
         capman = self.request.config.pluginmanager.getplugin("capturemanager")
         with capman.global_and_fixture_disabled():
             print(text, end="", flush=True, file=sys.__stdout__)
-            stdin.readline()
+            return stdin.readline()
 
     def set_switch(self, muted):
         if self.is_sim:
