@@ -78,3 +78,10 @@ def test_offline_commands_make_no_network_call(netblock, tmp_path):
                  ["sessions"]):
         r = netblock(*args)
         assert r.returncode == 0, (args, r.stderr[-1500:])
+
+
+@needs_vm
+def test_doctor_makes_no_network_call(netblock):
+    r = netblock("doctor", "--sim", "--json", timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads(r.stdout)["checks"][-1]["name"] == "led"
