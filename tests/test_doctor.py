@@ -141,6 +141,39 @@ def test_plain_vad_kernel_fails_with_the_deploy_fix(tmp_path):
     assert led.status == doctor.OK and any(m["expected"] == "magenta" for m in led.value["moments"]), led
 
 
+def test_a_person_at_the_board_is_told_and_asked(tmp_path):
+    """The interactive path of a real board, with the simulator's switch flipped when the person is told to, and
+    the person answering y, except "n" when asked about red: the LED check then FAILs with the LED-pin fix."""
+    _vm_or_skip()
+    said, asked = [], []
+    with doctor.sim_board(DEMO, tmp_path) as sb:
+        timers = []
+
+        def say(msg):
+            said.append(msg)
+            for word, on in (("ON", True), ("OFF", False)):
+                if f"mute switch {word}" in msg:
+                    timers.append(threading.Timer(0.2, sb.set_switch, (on,)))
+                    timers[-1].start()
+
+        def ask(question):
+            asked.append(question)
+            return "n\n" if "red" in question else "y\n"
+
+        rep = doctor.run_doctor(sb.port, doctor.PersonBench(say, ask), seconds=2, person_timeout=5)
+        for t in timers:
+            t.join()
+    assert any("Count aloud" in m for m in said), said
+    assert [m for m in said if "mute switch" in m] == [">>> Turn the mute switch ON (muted) now.",
+                                                       ">>> Turn the mute switch OFF (listening) now."]
+    assert [q.split("LED ")[1].split(" now")[0] for q in asked] == ["blue", "green or amber", "red"], asked
+    mute = rep.get("mute")
+    assert mute.status == doctor.OK and "latency_ms" not in mute.value, mute  # no latency claimed for a person
+    led = rep.get("led")
+    assert led.status == doctor.FAIL and "muted red: no" in led.message and "docs/wiring.md" in led.fix, led
+    assert rep.exit_code == 1
+
+
 def test_nobody_at_a_real_board_mute_and_led_are_not_checked(tmp_path):
     """--yes on a real board: no one can flip the switch or look at the LED. (A simulated board behind a plain
     Bench is that board, to the checks.)"""

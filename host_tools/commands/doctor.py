@@ -88,7 +88,7 @@ def run(args):
                               report=report)
     except KeyboardInterrupt:
         report.interrupted = True
-        say("doctor: interrupted; the board's stream was stopped")
+        say("doctor: interrupted (the board's stream is stopped)")
         if args.json:
             emit_json(report.as_dict())
         return 130
