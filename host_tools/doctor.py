@@ -611,14 +611,11 @@ def _ms_diff(a, b):
 
 
 def run_stream(sess, bench, seconds, status_before, on_listening=None):
-    """START, stream `seconds` (by the board's clock or the wall clock, whichever ends first: a fast simulated board
-    runs ahead of the wall), and collect what arrived. The stream stays on (the mute check follows); the caller
-    stops it."""
+    """START, then measure `seconds` from the speech prompt on (by the board's clock or the wall clock, whichever
+    ends first: a fast simulated board runs ahead of the wall), and collect what arrived. The stream stays on (the
+    mute check follows); the caller stops it."""
     conn = sess.conn
     d = StreamData(status_before=status_before)
-    dec0 = conn.decoder.stats.as_dict()
-    lost0 = conn.seq_lost
-    i0 = sess.mark()
     got = sess.request("start", _about(wire.CMD_START), timeout=3.0)
     if got is None:
         d.refused = _gone(sess, "the stream") or "the board did not acknowledge the start command"
@@ -626,18 +623,23 @@ def run_stream(sess, bench, seconds, status_before, on_listening=None):
     if got[2].kind == "error":
         d.refused = got[2].fields.get("message") or "refused"
         return d
-    ack = got[2]
-    bytes0 = conn.ser.nbytes
+    ts0 = got[2].ts
     if on_listening:
-        on_listening()
+        on_listening()  # a person may take a while to answer: the window starts after the prompt below
     bench.prompt_speech(seconds)
     t_start = time.monotonic()
+    dec0 = conn.decoder.stats.as_dict()
+    lost0 = conn.seq_lost
+    bytes0 = conn.ser.nbytes
+    i0 = sess.mark()
+    mark = sess.request("ping", lambda m: m.kind == "ack" and m.fields["about"] == wire.CMD_PING
+                        and m.fields["data"] == b"window", payload=b"window", timeout=2.0)
+    if mark is not None:
+        ts0 = mark[2].ts  # the board's clock now
     deadline = t_start + seconds
-    ts0 = ack.ts
-    i = sess.mark()
     while time.monotonic() < deadline and not sess.gone:
         got = sess.wait_for(lambda m: m.kind == "heartbeat" and _ms_diff(m.ts, ts0) >= seconds * 1000,
-                            deadline - time.monotonic(), i)
+                            deadline - time.monotonic(), i0)
         if got is not None:
             break
     t_end = time.monotonic()

@@ -158,6 +158,8 @@ def test_a_person_at_the_board_is_told_and_asked(tmp_path):
 
         def ask(question):
             asked.append(question)
+            if "green" in question:
+                time.sleep(1.0)  # a person takes a while: the fast board plays on meanwhile
             return "n\n" if "red" in question else "y\n"
 
         rep = doctor.run_doctor(sb.port, doctor.PersonBench(say, ask), seconds=2, person_timeout=5)
@@ -167,6 +169,8 @@ def test_a_person_at_the_board_is_told_and_asked(tmp_path):
     assert [m for m in said if "mute switch" in m] == [">>> Turn the mute switch ON (muted) now.",
                                                        ">>> Turn the mute switch OFF (listening) now."]
     assert [q.split("LED ")[1].split(" now")[0] for q in asked] == ["blue", "green or amber", "red"], asked
+    # the measured window starts at the prompt to speak, not at START (before the LED question was answered)
+    assert 2.0 <= rep.get("stream").value["board_seconds"] < 3.5, rep.get("stream")
     mute = rep.get("mute")
     assert mute.status == doctor.OK and "latency_ms" not in mute.value, mute  # no latency claimed for a person
     led = rep.get("led")
