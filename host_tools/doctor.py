@@ -773,7 +773,7 @@ def check_heap(heartbeats):
     return Result("heap", OK, msg, value=value)
 
 
-def check_mic(d, interactive, simulated):
+def check_mic(d, interactive):
     if not d.ok:
         return Result("mic", FAIL, "not checked: the stream did not start", value=None,
                       fix="turn the mute switch OFF" if "mute" in (d.refused or "") else "see the stream check")
@@ -1005,7 +1005,7 @@ def run_doctor(port, bench=None, seconds=5.0, on_result=None, progress=None, hel
         d = run_stream(sess, bench, seconds, st0,
                        on_listening=lambda: _led_moment(led, bench, "listening", ["listening", "speech"], fault))
         add(check_stream(d, port, bench.can_act))
-        add(check_mic(d, bench.can_act, sim))
+        add(check_mic(d, bench.can_act))
         if not bench.can_act:
             add(Result("mute", SKIP, "not checked (needs a person to flip the switch)"))
         elif not d.ok:

@@ -159,7 +159,7 @@ def test_a_person_at_the_board_is_told_and_asked(tmp_path):
         def ask(question):
             asked.append(question)
             if "green" in question:
-                time.sleep(1.0)  # a person takes a while: the fast board plays on meanwhile
+                time.sleep(0.5)  # a person takes a while: the fast board plays on meanwhile
             return "n\n" if "red" in question else "y\n"
 
         rep = doctor.run_doctor(sb.port, doctor.PersonBench(say, ask), seconds=2, person_timeout=5)
@@ -241,7 +241,7 @@ def test_a_port_that_answers_with_repl_text(tmp_path):
     code = "print('hushmic: maintenance mode (REPL, no app, no watchdog). Reset to run the app.')"
     with SimBoard(DEMO, fast=True, main_code=code, workdir=tmp_path / "s") as sb:
         time.sleep(0.3)  # main.py returns and the board falls to its REPL
-        rep = doctor.run_doctor(sb.port, hello_timeout=1.0)
+        rep = doctor.run_doctor(sb.port, hello_timeout=0.7)
     h = rep.get("hello")
     assert h.status == doctor.FAIL and h.value["answer"] == "repl", h
     assert "REPL" in h.message and "RESET" in h.fix and "hushmic deploy --port" in h.fix
@@ -262,7 +262,7 @@ def bare_pty(tmp_path):
 
 def test_a_port_that_gives_nothing(bare_pty):
     port, _ = bare_pty
-    rep = doctor.run_doctor(port, hello_timeout=1.0)
+    rep = doctor.run_doctor(port, hello_timeout=0.7)
     h = rep.get("hello")
     assert h.status == doctor.FAIL and h.value == {"answer": "nothing", "bytes": 0}, h
     assert "gave nothing" in h.message
@@ -282,7 +282,7 @@ def test_a_port_that_gives_garbage(bare_pty):
     th = threading.Thread(target=spew, daemon=True)
     th.start()
     try:
-        rep = doctor.run_doctor(port, hello_timeout=1.0)
+        rep = doctor.run_doctor(port, hello_timeout=0.7)
     finally:
         stop.set()
         th.join()
@@ -332,19 +332,19 @@ def _speech(level, n=50):
 
 
 def test_mic_verdicts():
-    ok = doctor.check_mic(_stream(_speech(12000)), True, False)
+    ok = doctor.check_mic(_stream(_speech(12000)), True)
     assert ok.status == doctor.OK and -10 < ok.value["peak_dbfs"] < -7
-    zeros = doctor.check_mic(_stream([np.zeros(160)] * 20), True, False)
+    zeros = doctor.check_mic(_stream([np.zeros(160)] * 20), True)
     assert zeros.status == doctor.FAIL and "are zero" in zeros.message and "L/R" in zeros.fix
-    stuck = doctor.check_mic(_stream([np.full(160, -1)] * 20), True, False)
+    stuck = doctor.check_mic(_stream([np.full(160, -1)] * 20), True)
     assert stuck.status == doctor.FAIL and "constant" in stuck.message
-    quiet = doctor.check_mic(_stream(_speech(300)), True, False)
+    quiet = doctor.check_mic(_stream(_speech(300)), True)
     assert quiet.status == doctor.WARN and "hushmic calibrate" in quiet.fix
-    clip = doctor.check_mic(_stream(_speech(40000)), True, False)
+    clip = doctor.check_mic(_stream(_speech(40000)), True)
     assert clip.status == doctor.WARN and "clip" in clip.message and "hushmic calibrate" in clip.fix
-    dead = doctor.check_mic(_stream([], floors=(-146.4, -146.4)), False, False)
+    dead = doctor.check_mic(_stream([], floors=(-146.4, -146.4)), False)
     assert dead.status == doctor.FAIL and "digital silence" in dead.message
-    alive = doctor.check_mic(_stream([], floors=(-62.0,)), False, False)
+    alive = doctor.check_mic(_stream([], floors=(-62.0,)), False)
     assert alive.status == doctor.WARN and "live signal" in alive.message and "without --yes" in alive.fix
 
 
