@@ -54,11 +54,14 @@ class App:
         self.cap = capture.Capture(profile)
         self.sensitivity = 5
         self.vad = Vad(self.sensitivity)
-        # A fault is a state the board runs in but should not: said in hello's reply, status and the LED.
+        # A fault is a state the board runs in but should not: its name in status, its text in the error that follows
+        # hello's reply, and the LED. (status carries the name only: its JSON must fit one frame.)
         self.fault = None
+        self.fault_text = None
         if self.vad.kind != "viper":
-            self.fault = ("the VAD runs its plain kernel (%s), about 10 ms per 10 ms frame on the chip: too slow for "
-                          "real time. Redeploy with `hushmic deploy`" % (vad.KERNEL_ERROR,))
+            self.fault = "vad_plain_kernel"
+            self.fault_text = ("the VAD runs its plain kernel (%s), about 10 ms per 10 ms frame on the chip: too slow "
+                               "for real time. Redeploy with `hushmic deploy`" % (vad.KERNEL_ERROR,))
         self.enc = kernels.AdpcmEncoder()
         self.codec = wire.CODEC_ADPCM
         self.led = Led(profile)
@@ -270,6 +273,7 @@ class App:
             "tx_limit_bps": self.link.tx_rate,  # 0: unpaced; else the UART0 mirror's cap (stdout_uart_baud / 10)
             "muted": self.mute.muted,
             "platform": sys.platform,
+            "micropython": "%d.%d.%d" % sys.implementation.version[:3],
             "mpy": getattr(sys.implementation, "_mpy", 0),  # .mpy version and native arch: what deploy compiles for
         }
 
@@ -292,7 +296,14 @@ class App:
             "tx_queued_max": self.link.q_max,
             "vad_kernel": self.vad.kind,
             "fault": self.fault,
+            "mem_free": self._mem_free(),
         }
+
+    @staticmethod
+    def _mem_free():
+        """Free heap after a collection (a heartbeat's mem_free also counts garbage not yet collected)."""
+        gc.collect()
+        return gc.mem_free()
 
     def config(self):
         return {
@@ -367,6 +378,14 @@ class App:
             return wire.STATE_IDLE
         return wire.STATE_SPEECH if self.in_segment else wire.STATE_LISTENING
 
+    def _reply_json(self, reply_type, about, obj):
+        """A JSON reply in one frame (compact). One that would not fit is an error, never a cut, unparsable JSON."""
+        text = json.dumps(obj, separators=(",", ":"))
+        if len(text) > wire.MAX_PAYLOAD:
+            self.link.error(wire.ERR_INTERNAL, about, "reply of %d bytes does not fit a frame" % len(text))
+            return
+        self.link.send_bytes(reply_type, text)
+
     def _ack(self, mtype, seq, data: "bytes | str" = b""):  # send_bytes takes either
         self.link.send_bytes(wire.MSG_ACK, data, (mtype, seq & 0xFF, seq >> 8))
 
@@ -375,13 +394,13 @@ class App:
         link = self.link
         try:
             if mtype == wire.CMD_HELLO:
-                link.send_bytes(wire.MSG_HELLO, json.dumps(self.hello()))
-                if self.fault:
-                    link.error(wire.ERR_INTERNAL, mtype, "fault: " + self.fault)
+                self._reply_json(wire.MSG_HELLO, mtype, self.hello())
+                if self.fault_text:
+                    link.error(wire.ERR_INTERNAL, mtype, "fault: " + self.fault_text)
             elif mtype == wire.CMD_PING:
                 self._ack(mtype, seq, bytes(payload[:min(n, 64)]))
             elif mtype == wire.CMD_STATUS:
-                link.send_bytes(wire.MSG_STATUS, json.dumps(self.status()))
+                self._reply_json(wire.MSG_STATUS, mtype, self.status())
             elif mtype == wire.CMD_CONFIG:
                 if self.mute.muted:
                     link.error(wire.ERR_MUTED, mtype, "muted by the physical switch: config is refused until it is off")
@@ -392,7 +411,7 @@ class App:
                 except (ValueError, TypeError, KeyError) as e:
                     link.error(wire.ERR_BAD_ARG, mtype, "bad config: %s" % e)
                     return
-                self._ack(mtype, seq, json.dumps(self.config()))
+                self._ack(mtype, seq, json.dumps(self.config(), separators=(",", ":")))
             elif mtype == wire.CMD_START:
                 if self.mute.muted:
                     link.error(wire.ERR_MUTED, mtype, "muted by the physical switch: streaming starts only when it is off")

@@ -847,3 +847,42 @@ def test_the_mute_probe_is_honest_about_the_mic(power_cut, startup, expect):
     _, state, peak, running = [l for l in out.splitlines() if l.startswith("PROBE")][0].split()
     assert state == expect, out
     assert running == "False", out  # the clock is stopped again after the probe
+
+
+STATUS_SCRIPT = """
+import sys, json, profile, app, wire, binascii
+from link import BoardLink
+prof = profile.validate({prof})
+got = bytearray()
+class Sink:
+    def write(self, buf, off, n):
+        got.extend(bytes(buf[off:off + n]))
+        return n
+    def readinto(self, b): return 0
+a = app.App(prof, BoardLink(sys.stdin.buffer, Sink()))
+a.fault, a.fault_text = "vad_plain_kernel", "the VAD runs its plain kernel (" + "x" * 150 + ")"
+big = (1 << 30) - 1   # every counter at its widest
+a.frames_captured = a.drops = a.tx_dropped = big
+a.cap.overruns = a.link.slow_writes = a.link.rx_errors = a.link.audio_written = a.link.q_max = big
+a.on_command(wire.CMD_HELLO, 1, memoryview(b""), 0)
+a.on_command(wire.CMD_STATUS, 2, memoryview(b""), 0)
+print("WIRE", binascii.hexlify(got).decode())
+"""
+
+
+def test_status_and_hello_fit_one_frame_even_with_a_fault_and_every_counter_at_its_widest():
+    """doctor found status cut at 512 bytes (unparsable JSON) on a board with a fault. Status carries the fault's
+    name (its text follows hello, in an error), replies are compact, and a reply that cannot fit is an error."""
+    from hushmic.protocol import FrameDecoder, parse
+
+    prof = json.loads((REPO / "boards" / "esp32_s3" / "simulated.json").read_text())
+    out = run_vm(STATUS_SCRIPT.format(prof=repr(prof)), paths=(FAKES, FIRMWARE),
+                 sim_config={"wav": _speech_wav(), "fast": True, "mute_pin": 7})
+    data = bytes.fromhex([l for l in out.splitlines() if l.startswith("WIRE")][0].split()[1])
+    msgs = [parse(f) for f in FrameDecoder().feed(data)]
+    kinds = [m.kind for m in msgs]
+    assert kinds == ["hello", "error", "status"], (kinds, msgs)
+    assert msgs[0].fields["micropython"].count(".") == 2
+    assert "plain kernel" in msgs[1].fields["message"]
+    st = msgs[2].fields
+    assert st["fault"] == "vad_plain_kernel" and st["drops"] == (1 << 30) - 1 and st["mem_free"] > 0, st
