@@ -148,7 +148,7 @@ class Pin(PinBase):
 
 _DMA_BUF_FRAMES = 256
 _MIC_STARTUP_MS = _simcfg.get("mic_startup_ms", 256)
-_DMA_SLACK_MS = _simcfg.get("dma_slack_ms", 0 if _simcfg.get("fast", False) else 2000)
+_DMA_SLACK_MS = _simcfg.get("dma_slack_ms", 0)
 
 
 class I2S:
@@ -171,7 +171,7 @@ class I2S:
         # 2. When the reader falls behind, ESP-IDF drops the OLDEST buffer: so does this ring.
         self.dma_samples = max(ibuf // (_DMA_BUF_FRAMES * 8), 2) * _DMA_BUF_FRAMES
         # At real-time pace the VM shares a loaded host: a scheduling pause there is not the firmware being slow, so
-        # the ring gets an allowance (config dma_slack_ms; 0 in fast mode, where the clock is the firmware's own).
+        # the ring could get an allowance (config dma_slack_ms, 0): the clock hides such pauses (time.py, stall_cap_ms).
         self._slack = _DMA_SLACK_MS * 16
         self.dropped = 0  # samples dropped by the ring since init
         # An INMP441 outputs garbage for 2^18 SCK cycles after its clock starts (256 ms at SCK = 64 x 16 kHz);
