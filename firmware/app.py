@@ -82,6 +82,7 @@ class App:
         self.mic_silent = wire.MIC_SILENT_UNKNOWN
         self.probe_peak = 0
         self.mute = MuteSwitch(profile, self._on_mute_edge)
+        link.gate = self.mute  # queued audio is read against the switch again when it is written
         self._mute_reported = False
         self._on_command = self.on_command  # bound once: self.on_command would allocate a bound method per loop
         self.led.show(wire.STATE_MUTED if self.mute.muted else wire.STATE_IDLE)

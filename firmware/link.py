@@ -60,7 +60,7 @@ class BoardLink:
         self.tx_rate = tx_bytes_per_s
         self._credit = _FIFO * 1000  # milli-bytes the UART can take now without the write waiting
         self._credit_t = time.ticks_ms()
-        self.gate = _NO_SWITCH  # the mute switch (send() sets it), read again before a queued audio frame is written
+        self.gate = _NO_SWITCH  # the mute switch (the app sets it), read again before a queued audio frame is written
         self.q = bytearray(_TXQ)
         self.q_tail = 0  # next free byte
         self.q_used = 0  # bytes queued
@@ -89,8 +89,6 @@ class BoardLink:
 
         gate: for audio, the mute switch (an object whose `muted` turns True from a soft IRQ). It is read in the
         same expression as the frame's first write, queued or not; a frame the switch stops is dropped."""
-        if gate is not None:
-            self.gate = gate
         if not self.tx_rate:
             return self._write_frame(mtype, payload_len, gate) > 0
         if not self._enqueue(mtype, payload_len, gate is not None):

@@ -12,15 +12,18 @@ The proxy is where the simulator does what a USB cable and a board's ROM would d
 - `unplug()` / `replug()` make the port disappear and come back, as pulling the cable does.
 This is the only place that knows a board is simulated: host code opens `port` like any serial device.
 """
+import fcntl
 import json
 import os
 import random
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import tty
@@ -470,10 +473,6 @@ class SimBoard:
     def _host_not_reading(self):
         """Is the host holding the port without reading? Bytes waiting unread on its side decide, with hysteresis;
         the state goes to the VM through the flag file (rewritten in place: the fake keeps it open)."""
-        import fcntl
-        import struct
-        import termios
-
         try:
             pending = struct.unpack("i", fcntl.ioctl(self._a_slave, termios.FIONREAD, b"\0\0\0\0"))[0]
         except (OSError, TypeError):
